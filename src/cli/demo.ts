@@ -1,0 +1,71 @@
+import { BookkeepingService, runLoad } from '../../examples/bookkeeping/index.js';
+import { PerformanceMonitor } from '../monitor.js';
+import type { PerformanceReport } from '../targets/index.js';
+import { renderReport, type Style } from './render.js';
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** Stop after this long; run until the signal aborts when unset. */
+  durationMs?: number;
+  /** Table refresh period. @defaultValue 1000 */
+  refreshMs?: number;
+  /** Simulated users. @defaultValue 8 */
+  concurrency?: number;
+  /** Stops the demo (Ctrl-C). */
+  signal?: AbortSignal;
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  style: Style;
+}
+
+/**
+ * Runs the bookkeeping example under load, refreshing the operations table
+ * until the duration ends or the signal aborts, then prints the final report.
+ */
+export async function runDemo(options: DemoOptions): Promise<PerformanceReport> {
+  const { out, style } = options;
+  await using monitor = new PerformanceMonitor();
+  const service = new BookkeepingService({ monitor });
+  const stop = new AbortController();
+  const signals = [stop.signal];
+  if (options.signal !== undefined) signals.push(options.signal);
+  if (options.durationMs !== undefined) signals.push(AbortSignal.timeout(options.durationMs));
+  const signal = AbortSignal.any(signals);
+
+  const live = out.isTTY === true;
+  let shownLines = 0;
+  const draw = () => {
+    const text = renderReport(monitor.getPerformanceReport(), monitor.getSystemHealth(), style);
+    if (live) {
+      const clear = shownLines > 0 ? `\x1b[${shownLines}A\x1b[J` : '';
+      out.write(`${clear}${text}\n`);
+      shownLines = text.split('\n').length;
+    } else {
+      out.write(`${text}\n\n`);
+    }
+  };
+  out.write(
+    `Keel demo: a bookkeeping service under load (${options.concurrency ?? 8} users). ` +
+      `${options.durationMs === undefined ? 'Ctrl-C to stop.' : `Runs for ${options.durationMs / 1000} s.`}\n\n`,
+  );
+  const timer = setInterval(draw, options.refreshMs ?? 1000);
+  try {
+    const summary = await runLoad({
+      monitor,
+      service,
+      signal,
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    });
+    clearInterval(timer);
+    const report = monitor.getPerformanceReport();
+    const health = monitor.getSystemHealth();
+    if (live && shownLines > 0) out.write(`\x1b[${shownLines}A\x1b[J`);
+    out.write(
+      `Final performance report (${summary.actions} actions, ${summary.failures} failed)\n\n`,
+    );
+    out.write(`${renderReport(report, health, style)}\n`);
+    return report;
+  } finally {
+    clearInterval(timer);
+    stop.abort();
+  }
+}

@@ -1,0 +1,63 @@
+/** Codes of the errors Keel throws; stable across versions. */
+export type KeelErrorCode = 'KEEL_CAPACITY_EXCEEDED' | 'KEEL_CLOSED';
+
+/** Base class of Keel's own errors. Check with the `isXxxError` guards, not `instanceof`. */
+export class KeelError extends Error {
+  readonly code: KeelErrorCode;
+
+  constructor(code: KeelErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'KeelError';
+    this.code = code;
+  }
+}
+
+/** Thrown by a capacity resource with policy `reject` when a change would pass its limit. */
+export class CapacityExceededError extends KeelError {
+  override readonly code = 'KEEL_CAPACITY_EXCEEDED' as const;
+  readonly resource: string;
+  readonly limit: number;
+  readonly attempted: number;
+
+  constructor(resource: string, limit: number, attempted: number) {
+    super(
+      'KEEL_CAPACITY_EXCEEDED',
+      `capacity "${resource}" would reach ${attempted}, over its limit of ${limit}; ` +
+        'release some, raise the limit, or use policy "warn"',
+    );
+    this.name = 'CapacityExceededError';
+    this.resource = resource;
+    this.limit = limit;
+    this.attempted = attempted;
+  }
+}
+
+/** Thrown when a closed monitor or part is asked to do new work. */
+export class KeelClosedError extends KeelError {
+  override readonly code = 'KEEL_CLOSED' as const;
+
+  constructor(what: string) {
+    super('KEEL_CLOSED', `${what} is closed; create a new one`);
+    this.name = 'KeelClosedError';
+  }
+}
+
+function hasCode(e: unknown, code: KeelErrorCode): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
+}
+
+/** True for any error Keel threw, even from a second copy of the package. */
+export function isKeelError(e: unknown): e is KeelError {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return e instanceof Error && typeof code === 'string' && code.startsWith('KEEL_');
+}
+
+/** True for a {@link CapacityExceededError}, even from a second copy of the package. */
+export function isCapacityExceededError(e: unknown): e is CapacityExceededError {
+  return hasCode(e, 'KEEL_CAPACITY_EXCEEDED');
+}
+
+/** True for a {@link KeelClosedError}, even from a second copy of the package. */
+export function isKeelClosedError(e: unknown): e is KeelClosedError {
+  return hasCode(e, 'KEEL_CLOSED');
+}

@@ -1,0 +1,20 @@
+export type { Clock } from './clock.js';
+export { systemClock, toEpochMs } from './clock.js';
+export type { KeelErrorCode } from './errors.js';
+export {
+  CapacityExceededError,
+  isCapacityExceededError,
+  isKeelClosedError,
+  isKeelError,
+  KeelClosedError,
+  KeelError,
+} from './errors.js';
+export { Emitter } from './events.js';
+export {
+  checkCount,
+  checkDurationMs,
+  checkName,
+  checkNumber,
+  describe,
+  MAX_NAME_LENGTH,
+} from './validate.js';

@@ -1,0 +1,131 @@
+import type { Operation } from './operation.js';
+import { Sketch } from './sketch.js';
+
+/** Figures of one operation over a window. Durations in ms; `errorRate` is a fraction 0..1. */
+export interface OperationStats {
+  name: string;
+  kind: string;
+  count: number;
+  errorCount: number;
+  errorRate: number;
+  minMs: number;
+  maxMs: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  totalMs: number;
+  /** Calls per second over the time the window covers. */
+  throughputPerSec: number;
+  /** This operation's `totalMs` over the `totalMs` of all operations, 0..1. */
+  shareOfTotalTime: number;
+}
+
+/** Figures of every operation together, or of all operations of one kind. */
+export type AggregateStats = Omit<OperationStats, 'name' | 'kind'>;
+
+/** Figures of all operations of one kind (`app`, `db`, `http`, `fs`, …). */
+export interface KindStats extends AggregateStats {
+  kind: string;
+  operations: number;
+}
+
+/** Which part of the history a read covers. */
+export interface WindowSelection {
+  /** Epochs `> fromEpoch` and `<= toEpoch` count; lifetime adds the retired slices. */
+  fromEpoch: number;
+  toEpoch: number;
+  lifetime: boolean;
+  /** Time the selection covers, for throughput. */
+  elapsedMs: number;
+  /** Clock reading of the read. */
+  nowMs: number;
+}
+
+const QS = [0.5, 0.9, 0.95, 0.99, 0.999] as const;
+
+/** Accumulates sketches and turns them into stats, reusing its buffers. */
+export class StatsAccumulator {
+  readonly all = new Sketch({ wide: true });
+  errors = 0;
+  #single: Sketch | undefined;
+  #parts = 0;
+  readonly #q: number[] = [0, 0, 0, 0, 0];
+
+  reset(): void {
+    if (this.#parts > 1) this.all.reset();
+    this.#single = undefined;
+    this.#parts = 0;
+    this.errors = 0;
+  }
+
+  /** Adds one sketch; a lone sketch is read in place, without a merge. */
+  add(s: Sketch, failed: boolean): void {
+    if (s.count === 0) return;
+    if (failed) this.errors += s.count;
+    if (this.#parts === 0) {
+      this.#single = s;
+    } else {
+      if (this.#parts === 1) {
+        this.all.reset();
+        this.all.merge(this.#single!);
+      }
+      this.all.merge(s);
+    }
+    this.#parts++;
+  }
+
+  /** Adds the parts of `op` that `sel` covers. */
+  addOperation(op: Operation, sel: WindowSelection): void {
+    for (const [sketch, failed] of op.parts(sel)) this.add(sketch, failed);
+  }
+
+  /** Sum of durations without merging, for shares of total time. */
+  static totalMs(op: Operation, sel: WindowSelection): number {
+    let total = 0;
+    for (const [sketch] of op.parts(sel)) total += sketch.sum;
+    return total;
+  }
+
+  stats(sel: WindowSelection, grandTotalMs: number): AggregateStats {
+    const s = this.#parts === 1 ? this.#single! : this.all;
+    const count = this.#parts === 0 ? 0 : s.count;
+    if (count === 0) {
+      return {
+        count: 0,
+        errorCount: 0,
+        errorRate: 0,
+        minMs: 0,
+        maxMs: 0,
+        meanMs: 0,
+        p50Ms: 0,
+        p90Ms: 0,
+        p95Ms: 0,
+        p99Ms: 0,
+        p999Ms: 0,
+        totalMs: 0,
+        throughputPerSec: 0,
+        shareOfTotalTime: 0,
+      };
+    }
+    const q = s.quantiles(QS, this.#q);
+    return {
+      count,
+      errorCount: this.errors,
+      errorRate: this.errors / count,
+      minMs: s.min,
+      maxMs: s.max,
+      meanMs: s.sum / count,
+      p50Ms: q[0]!,
+      p90Ms: q[1]!,
+      p95Ms: q[2]!,
+      p99Ms: q[3]!,
+      p999Ms: q[4]!,
+      totalMs: s.sum,
+      throughputPerSec: count / (Math.max(sel.elapsedMs, 1000) / 1000),
+      shareOfTotalTime: grandTotalMs > 0 ? s.sum / grandTotalMs : 0,
+    };
+  }
+}

@@ -1,0 +1,235 @@
+import { type Clock, checkDurationMs, systemClock } from '../core/index.js';
+import type { WindowSelection } from './operation-stats.js';
+import { Sketch } from './sketch.js';
+import type { SliceClock } from './slice-clock.js';
+
+/** One slice of an operation's sliding window: successes and failures apart. */
+export interface WindowSlot {
+  /** Slice epoch this slot holds; -1 when unused. */
+  epoch: number;
+  ok: Sketch;
+  /** Durations of failed calls; allocated on the first failure. */
+  failed: Sketch | undefined;
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (
+    x !== null &&
+    (typeof x === 'object' || typeof x === 'function') &&
+    typeof (x as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * A timed operation: its sliding window of slices plus lifetime totals, and
+ * the bound handle for recording into it without a name lookup.
+ *
+ * @example
+ * const save = monitor.operation('save_invoice', { kind: 'db' });
+ * await save.measure(() => db.insert(invoice));
+ * save.record(12.5); // a duration measured elsewhere, in ms
+ */
+export class Operation {
+  readonly name: string;
+  readonly kind: string;
+  /** Clock reading of the first record. */
+  readonly createdAtMs: number;
+  /** Slot of the current slice (hot path). */
+  current: WindowSlot;
+  /** @internal slots of the window, indexed by `epoch % length`. */
+  readonly slots: WindowSlot[];
+  /** @internal successes of slices that left the window. */
+  readonly retiredOk: Sketch;
+  /** @internal failures of slices that left the window. */
+  retiredFailed: Sketch | undefined;
+  readonly #slices: SliceClock;
+  readonly #clock: Clock;
+  readonly #now: () => number;
+
+  constructor(name: string, kind: string, slices: SliceClock, sliceCount: number) {
+    this.name = name;
+    this.kind = kind;
+    this.#slices = slices;
+    this.#clock = slices.clock;
+    // The default clock is read directly: one call less per timed operation.
+    this.#now = slices.clock === systemClock ? () => performance.now() : () => this.#clock.now();
+    this.createdAtMs = this.#now();
+    this.slots = [];
+    for (let i = 0; i < sliceCount; i++) {
+      this.slots.push({ epoch: -1, ok: new Sketch(), failed: undefined });
+    }
+    this.retiredOk = new Sketch({ wide: true });
+    this.retiredFailed = undefined;
+    this.current = this.slots[0]!;
+    this.#rotate();
+  }
+
+  /**
+   * Records a duration measured elsewhere.
+   * @throws RangeError when durationMs is negative, NaN or infinite
+   */
+  record(durationMs: number, success = true): void {
+    if (!(durationMs >= 0 && durationMs < Number.POSITIVE_INFINITY)) {
+      checkDurationMs(durationMs, 'durationMs');
+    }
+    if (this.current.epoch !== this.#slices.epoch) this.#rotate();
+    if (success) this.current.ok.record(durationMs);
+    else this.#recordFailure(durationMs);
+  }
+
+  /**
+   * Times `fn` (sync or async), records success or failure and returns its
+   * result; a throw or rejection is recorded as a failure and passed on.
+   */
+  measure<T>(fn: () => T): T {
+    const start = this.#now();
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      this.#finish(start, false);
+      throw error;
+    }
+    if (isThenable(result)) {
+      return result.then(
+        (value) => {
+          this.#finish(start, true);
+          return value;
+        },
+        (error: unknown) => {
+          this.#finish(start, false);
+          throw error;
+        },
+      ) as T;
+    }
+    this.#finish(start, true);
+    return result;
+  }
+
+  /** Starts a timer; end it with `.success()` or `.fail()`, or let `using` end it. */
+  start(): OperationTimer {
+    return new OperationTimer(this, this.#now());
+  }
+
+  /** @internal ends a timing started at `start`; returns the duration in ms. */
+  finish(start: number, success: boolean): number {
+    return this.#finish(start, success);
+  }
+
+  /** @internal the non-empty sketches a selection covers, each with whether it holds failures. */
+  *parts(sel: WindowSelection): Iterable<[Sketch, boolean]> {
+    for (const slot of this.slots) {
+      if (
+        (slot.epoch > sel.fromEpoch && slot.epoch <= sel.toEpoch) ||
+        (sel.lifetime && slot.epoch >= 0)
+      ) {
+        if (slot.ok.count > 0) yield [slot.ok, false];
+        if (slot.failed !== undefined && slot.failed.count > 0) yield [slot.failed, true];
+      }
+    }
+    if (sel.lifetime) {
+      if (this.retiredOk.count > 0) yield [this.retiredOk, false];
+      if (this.retiredFailed !== undefined && this.retiredFailed.count > 0) {
+        yield [this.retiredFailed, true];
+      }
+    }
+  }
+
+  /** @internal brings the window up to the current slice. */
+  rotate(): void {
+    if (this.current.epoch !== this.#slices.epoch) this.#rotate();
+  }
+
+  #finish(start: number, success: boolean): number {
+    const end = this.#now();
+    let ms = end - start;
+    if (!(ms >= 0)) ms = 0;
+    const slices = this.#slices;
+    if (end >= slices.nextBoundaryMs) slices.advance(end);
+    if (this.current.epoch !== slices.epoch) this.#rotate();
+    if (success) this.current.ok.record(ms);
+    else this.#recordFailure(ms);
+    return ms;
+  }
+
+  #recordFailure(ms: number): void {
+    const slot = this.current;
+    if (slot.failed === undefined) slot.failed = new Sketch();
+    slot.failed.record(ms);
+  }
+
+  /** Retires slices that left the window into the lifetime totals. */
+  #rotate(): void {
+    const epoch = this.#slices.epoch;
+    const n = this.slots.length;
+    for (const slot of this.slots) {
+      if (slot.epoch >= 0 && slot.epoch <= epoch - n) this.#retire(slot);
+    }
+    const slot = this.slots[epoch % n]!;
+    if (slot.epoch !== epoch && slot.epoch >= 0) this.#retire(slot);
+    slot.epoch = epoch;
+    this.current = slot;
+  }
+
+  #retire(slot: WindowSlot): void {
+    this.retiredOk.merge(slot.ok);
+    slot.ok.reset();
+    if (slot.failed !== undefined && slot.failed.count > 0) {
+      if (this.retiredFailed === undefined) this.retiredFailed = new Sketch({ wide: true });
+      this.retiredFailed.merge(slot.failed);
+      slot.failed.reset();
+    }
+    slot.epoch = -1;
+  }
+}
+
+/**
+ * A running timing of one operation. End it once with {@link success} or
+ * {@link fail}; disposing it unended (`using` leaving scope early, e.g. on a
+ * throw) records a failure.
+ *
+ * @example
+ * { using t = monitor.startTimer('transaction_entry'); post(tx); t.success(); }
+ */
+export class OperationTimer implements Disposable {
+  readonly #operation: Operation;
+  readonly #start: number;
+  #durationMs: number | undefined;
+
+  constructor(operation: Operation, start: number) {
+    this.#operation = operation;
+    this.#start = start;
+  }
+
+  /** The operation being timed. */
+  get operation(): string {
+    return this.#operation.name;
+  }
+
+  /** True once the timer has been ended. */
+  get ended(): boolean {
+    return this.#durationMs !== undefined;
+  }
+
+  /** Records a success and returns the duration in ms; later ends are ignored. */
+  success(): number {
+    return this.#end(true);
+  }
+
+  /** Records a failure and returns the duration in ms; later ends are ignored. */
+  fail(_error?: unknown): number {
+    return this.#end(false);
+  }
+
+  /** Ends an unended timer as a failure: the block was left without `success()`. */
+  [Symbol.dispose](): void {
+    if (this.#durationMs === undefined) this.#end(false);
+  }
+
+  #end(success: boolean): number {
+    if (this.#durationMs === undefined) {
+      this.#durationMs = this.#operation.finish(this.#start, success);
+    }
+    return this.#durationMs;
+  }
+}

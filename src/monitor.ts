@@ -1,0 +1,413 @@
+import {
+  BUILT_IN_LIMITS,
+  CapacityTracker,
+  type ResourceOptions,
+  type ResourceStatus,
+  type SessionAttributes,
+  type SessionStats,
+  SessionTracker,
+} from './capacity/index.js';
+import { type Clock, checkCount, systemClock, toEpochMs } from './core/index.js';
+import {
+  MetricRegistry,
+  type Operation,
+  type OperationOptions,
+  OperationRegistry,
+  type OperationStats,
+  type OperationsSnapshot,
+  type OperationTimer,
+  type StatsOptions,
+} from './metrics/index.js';
+import {
+  buildReport,
+  defineSlo,
+  type PerformanceReport,
+  type Slo,
+  type SloOptions,
+  type SloStatus,
+  sloStatus,
+  type Target,
+  Targets,
+  type TargetsOptions,
+} from './targets/index.js';
+
+/** Overall status, worst first: DOWN > DEGRADED > UNKNOWN > UP. */
+export type HealthStatus = 'UP' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';
+
+/** The seed's system health (`get_system_health`), from the latest figures. */
+export interface SystemHealth {
+  status: HealthStatus;
+  /** Why the status is not UP, one short sentence each. */
+  reasons: string[];
+  /** ISO time of the reading. */
+  checkedAt: string;
+  /** Window the response figures cover, in ms. */
+  windowMs: number;
+  avgResponseTimeMs: number;
+  p95ResponseTimeMs: number;
+  p99ResponseTimeMs: number;
+  /** Fraction 0..1 of failed calls in the window. */
+  errorRate: number;
+  /** Calls measured in the window. */
+  totalOperations: number;
+  throughputPerSec: number;
+  meetingTargets: boolean;
+  transactionCount: number;
+  customerCount: number;
+  activeSessions: number;
+  sessions: SessionStats;
+  capacity: ResourceStatus[];
+}
+
+/** Options of the metrics part of a {@link PerformanceMonitor}. */
+export interface MonitorMetricsOptions {
+  /** Sliding window of the figures. @defaultValue 10 */
+  windowMinutes?: number;
+  /** Slice of the window. @defaultValue 1 */
+  sliceMinutes?: number;
+  /** Most distinct operation names before `_other`. @defaultValue 2000 */
+  maxOperations?: number;
+  /** Most series of one custom metric before its overflow series. @defaultValue 2000 */
+  maxSeriesPerMetric?: number;
+}
+
+/** Capacity limits: the seed's two, overridable field by field, and any others. */
+export interface MonitorCapacityOptions {
+  /** @defaultValue `{ limit: 10_000, warnAtFraction: 0.8, policy: 'warn' }` */
+  transactions?: Partial<ResourceOptions>;
+  /** @defaultValue `{ limit: 1_000, warnAtFraction: 0.8, policy: 'warn' }` */
+  customers?: Partial<ResourceOptions>;
+  /** Other limited resources by name. */
+  resources?: Record<string, ResourceOptions>;
+}
+
+/** Options of a {@link PerformanceMonitor}; every field is optional. */
+export interface PerformanceMonitorOptions {
+  /** Time source in ms; inject a fake one in tests. @defaultValue `performance.now()` */
+  clock?: Clock;
+  metrics?: MonitorMetricsOptions;
+  /** @defaultValue P95 <= 200 ms and error rate <= 1% for every operation */
+  targets?: TargetsOptions;
+  slos?: SloOptions[];
+  capacity?: MonitorCapacityOptions;
+  sessions?: {
+    /** @defaultValue 30 */
+    idleTimeoutMinutes?: number;
+    /** @defaultValue 100_000 */
+    maxSessions?: number;
+  };
+  /** Error rate (with enough calls) at which health is DOWN. @defaultValue 0.5 */
+  downErrorRate?: number;
+}
+
+/** Options of a measured call. */
+export type MeasureOptions = OperationOptions;
+
+/** Options of {@link PerformanceMonitor.recordOperation}. */
+export interface RecordOptions extends OperationOptions {
+  /** @defaultValue true */
+  success?: boolean;
+}
+
+/**
+ * Keel's facade: times operations, judges them against targets, tracks
+ * capacity and sessions, and reports health and recommendations.
+ *
+ * @example
+ * const monitor = new PerformanceMonitor();
+ * await monitor.measureOperation('transaction_entry', () => processTransaction());
+ * monitor.trackTransaction();
+ * const report = monitor.getPerformanceReport();
+ * if (!report.meetingTargets) console.log(report.recommendations);
+ */
+export class PerformanceMonitor implements AsyncDisposable {
+  /** Timed operations and their windows. */
+  readonly operations: OperationRegistry;
+  /** Custom counters, gauges and histograms. */
+  readonly metrics: MetricRegistry;
+  /** Response-time and error-rate targets. */
+  readonly targets: Targets;
+  /** Limited resources: transactions, customers and any others. */
+  readonly capacity: CapacityTracker;
+  /** Active sessions with idle expiry. */
+  readonly sessions: SessionTracker;
+  readonly #clock: Clock;
+  readonly #injectedClock: boolean;
+  readonly #slos: Slo[] = [];
+  readonly #downErrorRate: number;
+  #closed = false;
+
+  /** @throws RangeError or TypeError naming the first invalid option */
+  constructor(options: PerformanceMonitorOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#injectedClock = options.clock !== undefined;
+    const m = options.metrics ?? {};
+    const downErrorRate = options.downErrorRate ?? 0.5;
+    if (!(downErrorRate > 0 && downErrorRate <= 1)) {
+      throw new RangeError(`downErrorRate must be a fraction in (0, 1], got ${downErrorRate}`);
+    }
+    this.#downErrorRate = downErrorRate;
+    this.targets = new Targets(options.targets);
+    for (const slo of options.slos ?? []) this.addSlo(slo);
+    this.capacity = new CapacityTracker({
+      clock: this.#clock,
+      resources: capacityResources(options.capacity ?? {}),
+    });
+    this.sessions = new SessionTracker({ clock: this.#clock, ...options.sessions });
+    this.metrics = new MetricRegistry({
+      clock: this.#clock,
+      ...(m.maxSeriesPerMetric === undefined ? {} : { maxSeriesPerMetric: m.maxSeriesPerMetric }),
+    });
+    this.operations = new OperationRegistry({
+      clock: this.#clock,
+      ...(m.windowMinutes === undefined ? {} : { windowMinutes: m.windowMinutes }),
+      ...(m.sliceMinutes === undefined ? {} : { sliceMinutes: m.sliceMinutes }),
+      ...(m.maxOperations === undefined ? {} : { maxOperations: m.maxOperations }),
+    });
+  }
+
+  // ---- timing -------------------------------------------------------------
+
+  /**
+   * Times `fn` (sync or async) as `name`, records success or failure, and
+   * returns its result; a throw or rejection is recorded and passed on.
+   * @example
+   * const tx = await monitor.measureOperation('transaction_entry', () => ledger.post(entry), { kind: 'db' });
+   */
+  measureOperation<T>(name: string, fn: () => T, options?: MeasureOptions): T {
+    if (typeof fn !== 'function') throw new TypeError('fn must be a function');
+    return this.operations.operation(name, options).measure(fn);
+  }
+
+  /**
+   * Starts timing `name`. End with `.success()` or `.fail(error)`; a timer
+   * disposed unended (`using` leaving its block early) counts as a failure.
+   * @example
+   * { using t = monitor.startTimer('transaction_entry'); post(tx); t.success(); }
+   */
+  startTimer(name: string, options?: MeasureOptions): OperationTimer {
+    return this.operations.operation(name, options).start();
+  }
+
+  /**
+   * The bound handle of an operation, for hot paths: no name lookup per call.
+   * @example
+   * const post = monitor.operation('post_transaction', { kind: 'db' });
+   * post.measure(() => db.insert(tx));
+   */
+  operation(name: string, options?: MeasureOptions): Operation {
+    return this.operations.operation(name, options);
+  }
+
+  /**
+   * Records a duration measured elsewhere, in ms.
+   * @throws RangeError when durationMs is negative, NaN or infinite (nothing is recorded)
+   */
+  recordOperation(name: string, durationMs: number, options?: RecordOptions): void {
+    const op = this.operations.operation(name, options);
+    if (this.#injectedClock) this.operations.sliceClock.advance(this.#clock.now());
+    op.record(durationMs, options?.success ?? true);
+  }
+
+  /** Figures of one operation over the window; `undefined` for an operation never seen. */
+  getOperationStats(name: string, options?: StatsOptions): OperationStats | undefined {
+    return this.operations.stats(name, options);
+  }
+
+  /** Figures of every operation, overall and by kind. */
+  getOperationsSnapshot(options?: StatsOptions): OperationsSnapshot {
+    return this.operations.snapshot(options);
+  }
+
+  // ---- targets ------------------------------------------------------------
+
+  /** Sets the target of one operation (missing fields from the default target). */
+  setTarget(name: string, target: Target): void {
+    this.targets.set(name, target);
+  }
+
+  /**
+   * Adds a service-level objective.
+   * @throws RangeError or TypeError for an invalid definition or a duplicate name
+   */
+  addSlo(options: SloOptions): void {
+    const slo = defineSlo(options);
+    if (this.#slos.some((s) => s.name === slo.name)) {
+      throw new RangeError(`an SLO named "${slo.name}" already exists; SLO names must be unique`);
+    }
+    this.#slos.push(slo);
+  }
+
+  /** Where every SLO stands. */
+  getSloStatuses(): SloStatus[] {
+    return this.#slos.map((slo) => {
+      const lifetime = slo.windowMinutes === 'lifetime';
+      const windowMinutes = lifetime
+        ? undefined
+        : Math.min(
+            (slo.windowMinutes as number | undefined) ?? this.operations.config.windowMinutes,
+            this.operations.config.windowMinutes,
+          );
+      const sel: StatsOptions = lifetime
+        ? { lifetime: true }
+        : windowMinutes === undefined
+          ? {}
+          : { windowMinutes };
+      const counts = this.operations.goodEvents(slo.operation, slo.latencyMs, sel);
+      return sloStatus(slo, counts, lifetime ? null : (windowMinutes ?? 0) * 60_000);
+    });
+  }
+
+  /**
+   * The performance report: verdicts against targets, overall and per-operation
+   * figures, violations and recommendations (seed: `get_performance_report`).
+   */
+  getPerformanceReport(options?: StatsOptions): PerformanceReport {
+    const snapshot = this.operations.snapshot(options);
+    return buildReport({
+      snapshot,
+      targets: this.targets,
+      slos: this.getSloStatuses(),
+      capacity: this.capacity.list(),
+      metricOverflows: this.metrics.overflows(),
+      generatedAt: new Date(toEpochMs(this.#clock, snapshot.takenAtMs)),
+    });
+  }
+
+  // ---- capacity and sessions ----------------------------------------------
+
+  /**
+   * Counts `n` new transactions (seed: `track_transaction`).
+   * @throws RangeError for a bad n; CapacityExceededError past the limit with policy `reject`
+   */
+  trackTransaction(n = 1): number {
+    return this.capacity.increment('transactions', n);
+  }
+
+  /** Counts `n` transactions as removed. @throws RangeError for a bad n or below zero */
+  untrackTransaction(n = 1): number {
+    return this.capacity.decrement('transactions', n);
+  }
+
+  /** Sets the transaction count. @throws RangeError for a bad count */
+  setTransactionCount(count: number): number {
+    return this.capacity.set('transactions', checkCount(count, 'count'));
+  }
+
+  /**
+   * Counts `n` new customers (seed: `track_customer`).
+   * @throws RangeError for a bad n; CapacityExceededError past the limit with policy `reject`
+   */
+  trackCustomer(n = 1): number {
+    return this.capacity.increment('customers', n);
+  }
+
+  /** Counts `n` customers as removed. @throws RangeError for a bad n or below zero */
+  untrackCustomer(n = 1): number {
+    return this.capacity.decrement('customers', n);
+  }
+
+  /** Sets the customer count. @throws RangeError for a bad count */
+  setCustomerCount(count: number): number {
+    return this.capacity.set('customers', checkCount(count, 'count'));
+  }
+
+  /** Starts (or touches) a session; returns true when it is new. */
+  registerSession(id: string, attributes?: SessionAttributes): boolean {
+    return this.sessions.register(id, attributes);
+  }
+
+  /** Ends a session; returns false when it was unknown. */
+  unregisterSession(id: string): boolean {
+    return this.sessions.unregister(id);
+  }
+
+  /** Marks a session as active now; returns false when it was unknown or expired. */
+  touchSession(id: string): boolean {
+    return this.sessions.touch(id);
+  }
+
+  // ---- health -------------------------------------------------------------
+
+  /** The latest health figures and status, synchronously (seed: `get_system_health`). */
+  getSystemHealth(): SystemHealth {
+    const report = this.getPerformanceReport();
+    const o = report.overall;
+    const capacity = report.capacity as ResourceStatus[];
+    const reasons: string[] = [];
+    let status: HealthStatus = o.count === 0 ? 'UNKNOWN' : 'UP';
+    const judgedCalls = o.count >= this.targets.default.minSamples;
+    if (judgedCalls && o.errorRate >= this.#downErrorRate) {
+      status = 'DOWN';
+      reasons.push(`${(o.errorRate * 100).toFixed(0)}% of calls are failing`);
+    }
+    for (const v of report.violations) {
+      if (status !== 'DOWN') status = 'DEGRADED';
+      reasons.push(
+        v.slo === undefined
+          ? `${v.operation} ${v.metric} ${round(v.value)} is over its target ${round(v.threshold)}`
+          : `SLO ${v.slo} has spent its error budget`,
+      );
+    }
+    for (const c of capacity) {
+      if (c.state === 'ok') continue;
+      if (status !== 'DOWN') status = 'DEGRADED';
+      reasons.push(`${c.name} at ${c.count} of ${c.limit} (${c.state})`);
+    }
+    if (status === 'UNKNOWN') reasons.push('no operations measured in the window yet');
+    return {
+      status,
+      reasons,
+      checkedAt: report.generatedAt,
+      windowMs: report.windowMs ?? 0,
+      avgResponseTimeMs: o.meanMs,
+      p95ResponseTimeMs: o.p95Ms,
+      p99ResponseTimeMs: o.p99Ms,
+      errorRate: o.errorRate,
+      totalOperations: o.count,
+      throughputPerSec: o.throughputPerSec,
+      meetingTargets: report.meetingTargets,
+      transactionCount: this.capacity.get('transactions')?.count ?? 0,
+      customerCount: this.capacity.get('customers')?.count ?? 0,
+      activeSessions: this.sessions.activeCount,
+      sessions: this.sessions.stats(),
+      capacity,
+    };
+  }
+
+  // ---- lifecycle ------------------------------------------------------------
+
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops Keel's timers. Idempotent; figures stay readable. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.operations.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Creates a {@link PerformanceMonitor}. */
+export function createMonitor(options?: PerformanceMonitorOptions): PerformanceMonitor {
+  return new PerformanceMonitor(options);
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function capacityResources(c: MonitorCapacityOptions): Record<string, ResourceOptions> {
+  const out: Record<string, ResourceOptions> = { ...c.resources };
+  for (const name of ['transactions', 'customers'] as const) {
+    const given = c[name];
+    if (given !== undefined) out[name] = { limit: BUILT_IN_LIMITS[name], ...given };
+  }
+  return out;
+}

@@ -1,0 +1,257 @@
+import type { OperationOverflow, OperationStats, OperationsSnapshot } from '../metrics/index.js';
+import type { SloStatus } from './slo.js';
+import type { ResolvedTarget, Targets } from './targets.js';
+
+/** How urgent a recommendation is. */
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** The measurement a recommendation rests on. */
+export interface Evidence {
+  metric: string;
+  value: number;
+  threshold: number;
+  /** Window the value was measured over, in ms; `null` for lifetime or a point-in-time count. */
+  windowMs: number | null;
+  operation?: string;
+}
+
+/** One recommendation: stable `id` (rule, plus subject), what was seen, what to do. */
+export interface Recommendation {
+  id: string;
+  severity: Severity;
+  title: string;
+  /** The sentence shown in `recommendations`. */
+  message: string;
+  evidence: Evidence;
+  action: string;
+}
+
+/** A capacity resource as the report sees it. */
+export interface CapacityFinding {
+  name: string;
+  count: number;
+  limit: number;
+  utilization: number;
+  state: 'ok' | 'warning' | 'exceeded';
+}
+
+/** A custom metric that dropped label sets past its series limit. */
+export interface MetricOverflowFinding {
+  metric: string;
+  overflowCount: number;
+  limit: number;
+}
+
+/** Everything the rules look at. */
+export interface RuleInput {
+  snapshot: OperationsSnapshot;
+  targets: Targets;
+  slos: readonly SloStatus[];
+  capacity: readonly CapacityFinding[];
+  metricOverflows: readonly MetricOverflowFinding[];
+}
+
+const MAX_PER_RULE = 5;
+
+/** Formats a duration for a sentence. */
+export function formatMs(ms: number): string {
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 1) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(3)} ms`;
+}
+
+function pct(f: number): string {
+  const p = f * 100;
+  return `${p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
+}
+
+const ACTION_BY_KIND: Record<string, string> = {
+  db: 'check the query plan (missing index, N+1 queries), batch writes and keep transactions short',
+  http: 'set a timeout, cache responses that allow it, and call the dependency in parallel or off the request path',
+  fs: 'stream large files, avoid synchronous fs calls, and move bulk I/O off the request path',
+};
+
+function slowAction(op: OperationStats): string {
+  return (
+    ACTION_BY_KIND[op.kind] ??
+    'profile it (node --cpu-prof) for synchronous work that blocks the event loop, and cache or precompute what repeats'
+  );
+}
+
+/** Operations with enough calls to be judged against their target. */
+export function judged(
+  snapshot: OperationsSnapshot,
+  targets: Targets,
+): Array<[OperationStats, ResolvedTarget]> {
+  return snapshot.operations
+    .map((op): [OperationStats, ResolvedTarget] => [op, targets.for(op.name)])
+    .filter(([op, t]) => op.count >= t.minSamples);
+}
+
+function slowOperations(input: RuleInput): Recommendation[] {
+  const { snapshot } = input;
+  return judged(snapshot, input.targets)
+    .filter(([op, t]) => op[t.metric] > t.latencyMs)
+    .sort(([a], [b]) => b.shareOfTotalTime - a.shareOfTotalTime)
+    .slice(0, MAX_PER_RULE)
+    .map(([op, t]) => ({
+      id: `slow-operation:${op.name}`,
+      severity: op[t.metric] > 2 * t.latencyMs ? 'critical' : 'warning',
+      title: `${op.name} is slower than its target`,
+      message:
+        `Optimize ${op.name}: P${t.percentile} ${formatMs(op[t.metric])} is over the ${formatMs(t.latencyMs)} target ` +
+        `and it takes ${pct(op.shareOfTotalTime)} of all measured time (${op.count} calls, kind ${op.kind}).`,
+      evidence: {
+        metric: t.metric,
+        value: op[t.metric],
+        threshold: t.latencyMs,
+        windowMs: snapshot.windowMs,
+        operation: op.name,
+      },
+      action: slowAction(op),
+    }));
+}
+
+function highErrorRate(input: RuleInput): Recommendation[] {
+  const { snapshot } = input;
+  return judged(snapshot, input.targets)
+    .filter(([op, t]) => op.errorRate > t.maxErrorRate)
+    .sort(([a], [b]) => b.errorCount - a.errorCount)
+    .slice(0, MAX_PER_RULE)
+    .map(([op, t]) => ({
+      id: `high-error-rate:${op.name}`,
+      severity: op.errorRate >= 0.1 ? 'critical' : 'warning',
+      title: `${op.name} fails too often`,
+      message:
+        `Reduce failures of ${op.name}: ${pct(op.errorRate)} of ${op.count} calls failed, ` +
+        `over the ${pct(t.maxErrorRate)} target.`,
+      evidence: {
+        metric: 'errorRate',
+        value: op.errorRate,
+        threshold: t.maxErrorRate,
+        windowMs: snapshot.windowMs,
+        operation: op.name,
+      },
+      action:
+        'look at the errors behind it; retry only transient failures, and register a recovery handler for the error type',
+    }));
+}
+
+function sloBudget(input: RuleInput): Recommendation[] {
+  return input.slos
+    .filter((s) => s.total > 0 && s.burnRate > 1)
+    .map((s) => ({
+      id: `slo-budget:${s.name}`,
+      severity: s.errorBudgetRemaining <= 0 ? 'critical' : 'warning',
+      title: `SLO ${s.name} is burning its error budget`,
+      message:
+        `SLO ${s.name} burns its error budget ${s.burnRate.toFixed(1)}× faster than allowed: ` +
+        `${s.bad} of ${s.total} calls were bad (objective ${pct(s.objective)}), ` +
+        (s.errorBudgetRemaining <= 0
+          ? 'the budget is spent.'
+          : `${pct(s.errorBudgetRemaining)} of the budget is left.`),
+      evidence: {
+        metric: 'burnRate',
+        value: s.burnRate,
+        threshold: 1,
+        windowMs: s.windowMs,
+        ...(s.operation === null ? {} : { operation: s.operation }),
+      },
+      action: 'slow down risky changes and fix the slowest or failing calls this SLO covers first',
+    }));
+}
+
+function operationOverflow(overflow: OperationOverflow, windowMs: number | null): Recommendation[] {
+  if (overflow.rejectedNames === 0) return [];
+  const sample = overflow.sampleNames.slice(0, 3).join('", "');
+  return [
+    {
+      id: 'operation-cardinality',
+      severity: 'warning',
+      title: 'Too many distinct operation names',
+      message:
+        `Use fewer operation names: more than ${overflow.limit} were used, so ${overflow.rejectedNames} more ` +
+        `(e.g. "${sample}") are counted together as "_other". Names should not carry ids.`,
+      evidence: {
+        metric: 'operations',
+        value: overflow.limit + overflow.rejectedNames,
+        threshold: overflow.limit,
+        windowMs,
+      },
+      action:
+        'name operations by route or task template (GET /customers/:id), not by instance, or raise maxOperations',
+    },
+  ];
+}
+
+function metricOverflow(findings: readonly MetricOverflowFinding[]): Recommendation[] {
+  return findings
+    .filter((f) => f.overflowCount > 0)
+    .map((f) => ({
+      id: `metric-cardinality:${f.metric}`,
+      severity: 'warning',
+      title: `Metric ${f.metric} has too many label sets`,
+      message:
+        `Use fewer label values on ${f.metric}: past ${f.limit} series, ${f.overflowCount} updates went to its ` +
+        '"__overflow__" series.',
+      evidence: { metric: 'series', value: f.limit + 1, threshold: f.limit, windowMs: null },
+      action: 'drop labels that carry ids (user, order, request) or raise maxSeriesPerMetric',
+    }));
+}
+
+function capacity(findings: readonly CapacityFinding[]): Recommendation[] {
+  return findings
+    .filter((c) => c.state !== 'ok')
+    .map((c) => ({
+      id: `capacity:${c.name}`,
+      severity: c.state === 'exceeded' ? 'critical' : 'warning',
+      title: `${c.name} ${c.state === 'exceeded' ? 'at' : 'near'} its limit`,
+      message:
+        c.state === 'exceeded'
+          ? `Capacity of ${c.name} is at its limit: ${c.count} of ${c.limit} (${pct(c.utilization)}).`
+          : `Capacity of ${c.name} is nearing its limit: ${c.count} of ${c.limit} (${pct(c.utilization)}).`,
+      evidence: { metric: c.name, value: c.count, threshold: c.limit, windowMs: null },
+      action:
+        'archive or shard old records, or raise the limit after a load test shows the system copes',
+    }));
+}
+
+function notEnoughData(input: RuleInput): Recommendation[] {
+  const { snapshot, targets } = input;
+  const needed = targets.default.minSamples;
+  if (snapshot.overall.count >= needed) return [];
+  return [
+    {
+      id: 'not-enough-data',
+      severity: 'info',
+      title: 'Not enough data yet',
+      message:
+        `Not enough data yet: ${snapshot.overall.count} calls measured in the window; ` +
+        `verdicts start at ${needed} calls per operation.`,
+      evidence: {
+        metric: 'count',
+        value: snapshot.overall.count,
+        threshold: needed,
+        windowMs: snapshot.windowMs,
+      },
+      action: 'measure more operations (measureOperation, startTimer) or wait for traffic',
+    },
+  ];
+}
+
+const ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+/** Runs every rule; most severe first. Each id appears once. */
+export function recommend(input: RuleInput): Recommendation[] {
+  const all = [
+    ...slowOperations(input),
+    ...highErrorRate(input),
+    ...sloBudget(input),
+    ...capacity(input.capacity),
+    ...operationOverflow(input.snapshot.overflow, input.snapshot.windowMs),
+    ...metricOverflow(input.metricOverflows),
+    ...notEnoughData(input),
+  ];
+  return all.sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+}

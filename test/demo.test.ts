@@ -1,0 +1,88 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+beforeAll(() => {
+  // `npm test` builds first; build here too when the test runs on its own.
+  if (!existsSync(cli)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
+});
+
+function collect(child: ChildProcess): Promise<{ code: number | null; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
+}
+
+function expectFinalReport(out: string) {
+  const final = out.slice(out.indexOf('Final performance report'));
+  expect(final).toMatch(/^Final performance report \(\d+ actions, \d+ failed\)/);
+  expect(final).toMatch(/Operation\s+Kind\s+Count\s+Avg\s+P95\s+P99\s+Errors\s+Time\s+Target/);
+  for (const op of ['post_transaction', 'find_customer', 'all operations'])
+    expect(final).toContain(op);
+  expect(final).toMatch(/transactions: \d+ of 10000/);
+  expect(final).toMatch(/Recommendations/);
+  // The slow report (median 150 ms, long tail) or too few calls shows up as a recommendation.
+  expect(final).toMatch(/run_report|Not enough data/);
+}
+
+describe('keel demo', () => {
+  it('runs for 2 s and prints the final report', async () => {
+    const child = spawn(process.execPath, [cli, 'demo', '--duration', '2s', '--refresh', '500ms'], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    const { code, out, err } = await collect(child);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain('Runs for 2 s');
+    // The table refreshed while the demo ran, before the final report.
+    expect(out.indexOf('Keel last 10 min')).toBeLessThan(out.indexOf('Final performance report'));
+    expectFinalReport(out);
+  });
+
+  it('stops on Ctrl-C (SIGINT) and still prints the final report', async () => {
+    const child = spawn(process.execPath, [cli, 'demo', '--refresh', '10s'], { cwd: root });
+    const result = collect(child);
+    // Interrupt once the demo is running: its banner is printed when the load starts.
+    await new Promise<void>((resolve) => {
+      child.stdout?.on('data', (d: Buffer) => {
+        if (d.toString().includes('Ctrl-C to stop')) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    const { code, out } = await result;
+    expect(code).toBe(0);
+    expect(out).toContain('Ctrl-C to stop');
+    expectFinalReport(out);
+  });
+
+  it.each([
+    [['demo', '--duration', 'soon'], /--duration must look like 500ms, 10s, 2m or 1h/],
+    [['demo', '--users', '0'], /--users must be an integer/],
+    [['demo', '--bogus'], /Unknown option/],
+    [['nope'], /unknown command "nope"/],
+  ])('rejects %j with a clear message', async (args, message) => {
+    const { code, err } = await collect(spawn(process.execPath, [cli, ...args], { cwd: root }));
+    expect(code).not.toBe(0);
+    expect(err).toMatch(message);
+  });
+
+  it('prints help and version', () => {
+    expect(execFileSync(process.execPath, [cli, '--help']).toString()).toMatch(
+      /Usage: keel <command>/,
+    );
+    expect(execFileSync(process.execPath, [cli, '--version']).toString()).toMatch(
+      /^\d+\.\d+\.\d+\n$/,
+    );
+  });
+});
