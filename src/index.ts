@@ -13,9 +13,7 @@ export type { Clock, KeelErrorCode } from './core/index.js';
 export {
   CapacityExceededError,
   isCapacityExceededError,
-  isKeelClosedError,
   isKeelError,
-  KeelClosedError,
   KeelError,
 } from './core/index.js';
 export type {

@@ -289,8 +289,27 @@ describe('PerformanceMonitor: targets and SLOs', () => {
     expect(() => monitor.addSlo({ name: 'checkout', objective: 0.5 })).toThrow(/already exists/);
   });
 
+  it('judges lifetime SLOs over everything and rejects windows shorter than a slice', () => {
+    const { clock, monitor, run } = setup({
+      slos: [{ name: 'all', objective: 0.5, windowMinutes: 'lifetime' }],
+    });
+    run('op', 5, 4, 3);
+    clock.t = 60 * 60_000;
+    run('op', 5, 4);
+    expect(monitor.getSloStatuses()[0]).toMatchObject({
+      total: 8,
+      bad: 3,
+      windowMs: null,
+      meetingObjective: true,
+    });
+    expect(() => monitor.addSlo({ name: 'tiny', objective: 0.9, windowMinutes: 0.5 })).toThrow(
+      /windowMinutes must be at least one slice/,
+    );
+  });
+
   it.each([
     [{ metrics: { windowMinutes: 0 } }, /windowMinutes/],
+    [{ slos: [{ name: 'x', objective: 1 }] }, /objective/],
     [{ targets: { default: { latencyMs: -1 } } }, /latencyMs/],
     [{ downErrorRate: 2 }, /downErrorRate/],
     [{ capacity: { transactions: { limit: -5 } } }, /limit/],

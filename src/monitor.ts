@@ -148,7 +148,6 @@ export class PerformanceMonitor implements AsyncDisposable {
     }
     this.#downErrorRate = downErrorRate;
     this.targets = new Targets(options.targets);
-    for (const slo of options.slos ?? []) this.addSlo(slo);
     this.capacity = new CapacityTracker({
       clock: this.#clock,
       resources: capacityResources(options.capacity ?? {}),
@@ -164,6 +163,7 @@ export class PerformanceMonitor implements AsyncDisposable {
       ...(m.sliceMinutes === undefined ? {} : { sliceMinutes: m.sliceMinutes }),
       ...(m.maxOperations === undefined ? {} : { maxOperations: m.maxOperations }),
     });
+    for (const slo of options.slos ?? []) this.addSlo(slo);
   }
 
   // ---- timing -------------------------------------------------------------
@@ -232,6 +232,12 @@ export class PerformanceMonitor implements AsyncDisposable {
    */
   addSlo(options: SloOptions): void {
     const slo = defineSlo(options);
+    const { sliceMinutes } = this.operations.config;
+    if (typeof slo.windowMinutes === 'number' && slo.windowMinutes < sliceMinutes) {
+      throw new RangeError(
+        `slo "${slo.name}".windowMinutes must be at least one slice (${sliceMinutes} min), got ${slo.windowMinutes}`,
+      );
+    }
     if (this.#slos.some((s) => s.name === slo.name)) {
       throw new RangeError(`an SLO named "${slo.name}" already exists; SLO names must be unique`);
     }
@@ -240,21 +246,19 @@ export class PerformanceMonitor implements AsyncDisposable {
 
   /** Where every SLO stands. */
   getSloStatuses(): SloStatus[] {
+    const maxMinutes = this.operations.config.windowMinutes;
     return this.#slos.map((slo) => {
-      const lifetime = slo.windowMinutes === 'lifetime';
-      const windowMinutes = lifetime
-        ? undefined
-        : Math.min(
-            (slo.windowMinutes as number | undefined) ?? this.operations.config.windowMinutes,
-            this.operations.config.windowMinutes,
-          );
-      const sel: StatsOptions = lifetime
-        ? { lifetime: true }
-        : windowMinutes === undefined
-          ? {}
-          : { windowMinutes };
-      const counts = this.operations.goodEvents(slo.operation, slo.latencyMs, sel);
-      return sloStatus(slo, counts, lifetime ? null : (windowMinutes ?? 0) * 60_000);
+      if (slo.windowMinutes === 'lifetime') {
+        return sloStatus(
+          slo,
+          this.operations.goodEvents(slo.operation, slo.latencyMs, { lifetime: true }),
+          null,
+        );
+      }
+      // An SLO window longer than the metrics window is judged over the metrics window.
+      const windowMinutes = Math.min(slo.windowMinutes ?? maxMinutes, maxMinutes);
+      const counts = this.operations.goodEvents(slo.operation, slo.latencyMs, { windowMinutes });
+      return sloStatus(slo, counts, windowMinutes * 60_000);
     });
   }
 

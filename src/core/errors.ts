@@ -1,5 +1,5 @@
 /** Codes of the errors Keel throws; stable across versions. */
-export type KeelErrorCode = 'KEEL_CAPACITY_EXCEEDED' | 'KEEL_CLOSED';
+export type KeelErrorCode = 'KEEL_CAPACITY_EXCEEDED';
 
 /** Base class of Keel's own errors. Check with the `isXxxError` guards, not `instanceof`. */
 export class KeelError extends Error {
@@ -32,16 +32,6 @@ export class CapacityExceededError extends KeelError {
   }
 }
 
-/** Thrown when a closed monitor or part is asked to do new work. */
-export class KeelClosedError extends KeelError {
-  override readonly code = 'KEEL_CLOSED' as const;
-
-  constructor(what: string) {
-    super('KEEL_CLOSED', `${what} is closed; create a new one`);
-    this.name = 'KeelClosedError';
-  }
-}
-
 function hasCode(e: unknown, code: KeelErrorCode): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
 }
@@ -55,9 +45,4 @@ export function isKeelError(e: unknown): e is KeelError {
 /** True for a {@link CapacityExceededError}, even from a second copy of the package. */
 export function isCapacityExceededError(e: unknown): e is CapacityExceededError {
   return hasCode(e, 'KEEL_CAPACITY_EXCEEDED');
-}
-
-/** True for a {@link KeelClosedError}, even from a second copy of the package. */
-export function isKeelClosedError(e: unknown): e is KeelClosedError {
-  return hasCode(e, 'KEEL_CLOSED');
 }

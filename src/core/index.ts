@@ -4,9 +4,7 @@ export type { KeelErrorCode } from './errors.js';
 export {
   CapacityExceededError,
   isCapacityExceededError,
-  isKeelClosedError,
   isKeelError,
-  KeelClosedError,
   KeelError,
 } from './errors.js';
 export { Emitter } from './events.js';

@@ -112,6 +112,35 @@ describe('OperationRegistry', () => {
     expect(snap.overall).toMatchObject({ count: 3, totalMs: 100, shareOfTotalTime: 1 });
   });
 
+  it('aggregates a kind from operations that span several slices (regression: reused buffer)', () => {
+    const clock = fakeClock();
+    const ops = registry(clock);
+    const a = ops.operation('a', { kind: 'db' });
+    const b = ops.operation('b', { kind: 'db' });
+    a.record(1000);
+    b.record(1);
+    clock.t = MINUTE;
+    ops.snapshot();
+    a.record(900, false);
+    b.record(2);
+    const db = ops.snapshot().byKind[0]!;
+    expect(db).toMatchObject({
+      kind: 'db',
+      operations: 2,
+      count: 4,
+      errorCount: 1,
+      maxMs: 1000,
+      minMs: 1,
+    });
+    expect(db.totalMs).toBe(1903);
+    expect(ops.snapshot().overall).toMatchObject({
+      count: 4,
+      errorCount: 1,
+      maxMs: 1000,
+      totalMs: 1903,
+    });
+  });
+
   it('keeps the first kind an operation was given', () => {
     const ops = registry();
     ops.operation('a', { kind: 'db' });

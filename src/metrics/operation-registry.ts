@@ -7,6 +7,7 @@ import {
   StatsAccumulator,
   type WindowSelection,
 } from './operation-stats.js';
+import type { Sketch } from './sketch.js';
 import { SliceClock } from './slice-clock.js';
 
 /** Name of the operation that takes the values of names past `maxOperations`. */
@@ -165,10 +166,15 @@ export class OperationRegistry {
     const op = this.get(name);
     if (op === undefined) return undefined;
     const sel = this.#select(options);
-    let grand = 0;
-    for (const o of this.#all()) grand += StatsAccumulator.totalMs(o, sel);
     const acc = new StatsAccumulator();
-    op.rotate();
+    let grand = 0;
+    for (const o of this.#all()) {
+      o.rotate();
+      acc.reset();
+      acc.addOperation(o, sel);
+      grand += acc.totalMs;
+    }
+    acc.reset();
     acc.addOperation(op, sel);
     return { name: op.name, kind: op.kind, ...acc.stats(sel, grand) };
   }
@@ -176,29 +182,27 @@ export class OperationRegistry {
   /** Figures of every operation, overall and by kind. */
   snapshot(options: StatsOptions = {}): OperationsSnapshot {
     const sel = this.#select(options);
-    const ops = [...this.#all()];
-    let grand = 0;
-    for (const op of ops) {
-      op.rotate();
-      grand += StatsAccumulator.totalMs(op, sel);
-    }
     const one = new StatsAccumulator();
-    const overall = new StatsAccumulator();
     const kinds = new Map<string, { acc: StatsAccumulator; operations: number }>();
     const operations: OperationStats[] = [];
-    for (const op of ops) {
+    for (const op of this.#all()) {
+      op.rotate();
       one.reset();
       one.addOperation(op, sel);
-      overall.addOperation(op, sel);
       let kind = kinds.get(op.kind);
       if (kind === undefined) {
         kind = { acc: new StatsAccumulator(), operations: 0 };
         kinds.set(op.kind, kind);
       }
-      kind.acc.addOperation(op, sel);
+      kind.acc.addAll(one);
       kind.operations++;
-      operations.push({ name: op.name, kind: op.kind, ...one.stats(sel, grand) });
+      // Shares need the grand total; they are filled in below.
+      operations.push({ name: op.name, kind: op.kind, ...one.stats(sel, 0) });
     }
+    const overall = new StatsAccumulator();
+    for (const k of kinds.values()) overall.addAll(k.acc);
+    const grand = overall.totalMs;
+    for (const s of operations) s.shareOfTotalTime = grand > 0 ? s.totalMs / grand : 0;
     operations.sort((a, b) => b.totalMs - a.totalMs || a.name.localeCompare(b.name));
     const byKind: KindStats[] = [...kinds].map(([kind, k]) => ({
       kind,
@@ -228,15 +232,16 @@ export class OperationRegistry {
     const sel = this.#select(options);
     let total = 0;
     let bad = 0;
+    const visit = (sketch: Sketch, failed: boolean) => {
+      total += sketch.count;
+      if (failed) bad += sketch.count;
+      else if (latencyMs !== undefined) bad += sketch.count - sketch.countAtMost(latencyMs);
+    };
     const ops =
       name === undefined ? [...this.#all()] : [this.get(name)].filter((o) => o !== undefined);
     for (const op of ops) {
       op.rotate();
-      for (const [sketch, failed] of op.parts(sel)) {
-        total += sketch.count;
-        if (failed) bad += sketch.count;
-        else if (latencyMs !== undefined) bad += sketch.count - sketch.countAtMost(latencyMs);
-      }
+      op.forEachPart(sel, visit);
     }
     return { total, bad };
   }

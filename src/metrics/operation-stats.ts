@@ -55,22 +55,27 @@ export class StatsAccumulator {
   readonly #q: number[] = [0, 0, 0, 0, 0];
 
   reset(): void {
-    if (this.#parts > 1) this.all.reset();
     this.#single = undefined;
     this.#parts = 0;
     this.errors = 0;
   }
 
-  /** Adds one sketch; a lone sketch is read in place, without a merge. */
-  add(s: Sketch, failed: boolean): void {
+  /**
+   * Adds one sketch. A lone sketch is read in place, without a merge, unless
+   * it is `transient` (reused by its owner before this accumulator is read).
+   */
+  add(s: Sketch, failed: boolean, transient = false): void {
     if (s.count === 0) return;
     if (failed) this.errors += s.count;
-    if (this.#parts === 0) {
+    if (this.#parts === 0 && !transient) {
       this.#single = s;
     } else {
-      if (this.#parts === 1) {
+      if (this.#parts === 0) {
         this.all.reset();
-        this.all.merge(this.#single!);
+      } else if (this.#single !== undefined) {
+        this.all.reset();
+        this.all.merge(this.#single);
+        this.#single = undefined;
       }
       this.all.merge(s);
     }
@@ -79,20 +84,34 @@ export class StatsAccumulator {
 
   /** Adds the parts of `op` that `sel` covers. */
   addOperation(op: Operation, sel: WindowSelection): void {
-    for (const [sketch, failed] of op.parts(sel)) this.add(sketch, failed);
+    op.forEachPart(sel, this.#visit);
   }
 
-  /** Sum of durations without merging, for shares of total time. */
-  static totalMs(op: Operation, sel: WindowSelection): number {
-    let total = 0;
-    for (const [sketch] of op.parts(sel)) total += sketch.sum;
-    return total;
+  /** Adds everything another accumulator holds. */
+  addAll(other: StatsAccumulator): void {
+    const s = other.#current();
+    if (s === undefined) return;
+    // Failures are tracked as a count; the merged sketch holds both. `other`
+    // reuses its buffer after this call, so a merged one is copied now.
+    this.add(s, false, s === other.all);
+    this.errors += other.errors;
+  }
+
+  /** Sum of the durations added so far. */
+  get totalMs(): number {
+    return this.#current()?.sum ?? 0;
+  }
+
+  readonly #visit = (sketch: Sketch, failed: boolean): void => this.add(sketch, failed);
+
+  #current(): Sketch | undefined {
+    return this.#parts === 0 ? undefined : (this.#single ?? this.all);
   }
 
   stats(sel: WindowSelection, grandTotalMs: number): AggregateStats {
-    const s = this.#parts === 1 ? this.#single! : this.all;
-    const count = this.#parts === 0 ? 0 : s.count;
-    if (count === 0) {
+    const s = this.#current();
+    const count = s === undefined ? 0 : s.count;
+    if (s === undefined || count === 0) {
       return {
         count: 0,
         errorCount: 0,

@@ -44,15 +44,15 @@ export class Operation {
   retiredFailed: Sketch | undefined;
   readonly #slices: SliceClock;
   readonly #clock: Clock;
-  readonly #now: () => number;
+  /** True for the default clock, read directly: one call less per timed operation. */
+  readonly #system: boolean;
 
   constructor(name: string, kind: string, slices: SliceClock, sliceCount: number) {
     this.name = name;
     this.kind = kind;
     this.#slices = slices;
     this.#clock = slices.clock;
-    // The default clock is read directly: one call less per timed operation.
-    this.#now = slices.clock === systemClock ? () => performance.now() : () => this.#clock.now();
+    this.#system = slices.clock === systemClock;
     this.createdAtMs = this.#now();
     this.slots = [];
     for (let i = 0; i < sliceCount; i++) {
@@ -116,21 +116,19 @@ export class Operation {
     return this.#finish(start, success);
   }
 
-  /** @internal the non-empty sketches a selection covers, each with whether it holds failures. */
-  *parts(sel: WindowSelection): Iterable<[Sketch, boolean]> {
+  /** @internal calls `visit` for each non-empty sketch `sel` covers, with whether it holds failures. */
+  forEachPart(sel: WindowSelection, visit: (sketch: Sketch, failed: boolean) => void): void {
     for (const slot of this.slots) {
-      if (
-        (slot.epoch > sel.fromEpoch && slot.epoch <= sel.toEpoch) ||
-        (sel.lifetime && slot.epoch >= 0)
-      ) {
-        if (slot.ok.count > 0) yield [slot.ok, false];
-        if (slot.failed !== undefined && slot.failed.count > 0) yield [slot.failed, true];
+      const e = slot.epoch;
+      if ((e > sel.fromEpoch && e <= sel.toEpoch) || (sel.lifetime && e >= 0)) {
+        if (slot.ok.count > 0) visit(slot.ok, false);
+        if (slot.failed !== undefined && slot.failed.count > 0) visit(slot.failed, true);
       }
     }
     if (sel.lifetime) {
-      if (this.retiredOk.count > 0) yield [this.retiredOk, false];
+      if (this.retiredOk.count > 0) visit(this.retiredOk, false);
       if (this.retiredFailed !== undefined && this.retiredFailed.count > 0) {
-        yield [this.retiredFailed, true];
+        visit(this.retiredFailed, true);
       }
     }
   }
@@ -138,6 +136,10 @@ export class Operation {
   /** @internal brings the window up to the current slice. */
   rotate(): void {
     if (this.current.epoch !== this.#slices.epoch) this.#rotate();
+  }
+
+  #now(): number {
+    return this.#system ? performance.now() : this.#clock.now();
   }
 
   #finish(start: number, success: boolean): number {

@@ -161,9 +161,24 @@ describe('Sketch', () => {
     const s = new Sketch();
     expect(s.bucketBytes).toBe(0);
     s.record(20);
-    expect(s.bucketBytes).toBe(64 * 4);
+    expect(s.bucketBytes).toBe(64 * 2);
     for (let i = 0; i < 10_000; i++) s.record(16 + (i % 16));
-    expect(s.bucketBytes).toBe(64 * 4);
+    expect(s.bucketBytes).toBe(64 * 2);
+  });
+
+  it('counts in 16 bits and widens a bucket array past 65,535 in one bucket without losing a value', () => {
+    const s = new Sketch();
+    s.record(20);
+    expect(s.counts).toBeInstanceOf(Uint16Array);
+    for (let i = 1; i < 70_000; i++) s.record(20);
+    s.record(5);
+    expect(s.counts).toBeInstanceOf(Uint32Array);
+    expect(s.countAtMost(20)).toBe(70_001);
+    expect(s.quantile(0.5)).toBeCloseTo(20, 0);
+    const back = Sketch.fromJSON(JSON.parse(JSON.stringify(s)));
+    expect(back.countAtMost(20)).toBe(70_001);
+    const merged = new Sketch().merge(s).merge(s);
+    expect(merged.countAtMost(20)).toBe(140_002);
   });
 
   it.each([

@@ -27,7 +27,11 @@ const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 const LO = 1 - HI;
-const EMPTY = new Uint32Array(0);
+const EMPTY = new Uint16Array(0);
+const NARROW_MAX = 0xffff;
+
+/** Bucket counts: 16-bit while every bucket fits, then 32-bit; 64-bit floats for aggregates. */
+export type BucketCounts = Uint16Array | Uint32Array | Float64Array;
 
 /** The bucket key of a positive finite value. */
 export function bucketKey(value: number): number {
@@ -47,6 +51,49 @@ export function bucketValue(key: number): number {
   const lo = bucketLowerBound(key);
   const hi = bucketLowerBound(key + 1);
   return (2 * lo * hi) / (lo + hi);
+}
+
+/** `dst[i + shift] += src[i]` for i in [first, last], one monomorphic loop per source type. */
+function addCounts(
+  dst: Float64Array,
+  src: BucketCounts,
+  first: number,
+  last: number,
+  shift: number,
+): void {
+  if (src instanceof Uint16Array) addFrom16(dst, src, first, last, shift);
+  else if (src instanceof Uint32Array) addFrom32(dst, src, first, last, shift);
+  else addFrom64(dst, src, first, last, shift);
+}
+
+function addFrom16(
+  dst: Float64Array,
+  src: Uint16Array,
+  first: number,
+  last: number,
+  shift: number,
+): void {
+  for (let i = first; i <= last; i++) dst[i + shift]! += src[i]!;
+}
+
+function addFrom32(
+  dst: Float64Array,
+  src: Uint32Array,
+  first: number,
+  last: number,
+  shift: number,
+): void {
+  for (let i = first; i <= last; i++) dst[i + shift]! += src[i]!;
+}
+
+function addFrom64(
+  dst: Float64Array,
+  src: Float64Array,
+  first: number,
+  last: number,
+  shift: number,
+): void {
+  for (let i = first; i <= last; i++) dst[i + shift]! += src[i]!;
 }
 
 /** The serialised form of a {@link Sketch}; `buckets` is `[key, count, key, count, …]`. */
@@ -69,7 +116,11 @@ export interface SketchOptions {
   minValue?: number;
   /** @defaultValue 3,600,000 (one hour in ms) */
   maxValue?: number;
-  /** Counts as 64-bit floats instead of 32-bit integers, for long-lived aggregates. @defaultValue false */
+  /**
+   * Counts as 64-bit floats from the start, for long-lived aggregates. A narrow
+   * sketch counts in 16 bits per bucket and widens a bucket array when it needs to.
+   * @defaultValue false
+   */
   wide?: boolean;
 }
 
@@ -96,10 +147,10 @@ export class Sketch {
   overflow = 0;
   /** Key of `counts[0]`. */
   offset = 0;
-  counts: Uint32Array | Float64Array = EMPTY;
+  counts: BucketCounts = EMPTY;
   readonly minValue: number;
   readonly maxValue: number;
-  readonly #wide: boolean;
+  #wide: boolean;
 
   constructor(options: SketchOptions = {}) {
     const minValue = options.minValue ?? DEFAULT_MIN_VALUE;
@@ -134,8 +185,12 @@ export class Sketch {
     f64[0] = v;
     const i = (u32[HI]! >>> SHIFT) - this.offset;
     const counts = this.counts;
-    if (i >= 0 && i < counts.length) counts[i]!++;
-    else this.#grow(i + this.offset, 1);
+    if (i >= 0 && i < counts.length) {
+      // A 16-bit bucket that wraps is widened: one compare on the hot path.
+      if (++counts[i]! > NARROW_MAX && counts instanceof Uint16Array) this.#widenFrom(i);
+    } else {
+      this.#grow(i + this.offset, 1);
+    }
   }
 
   /** Adds another sketch's values to this one. Both must share the same range. */
@@ -154,11 +209,21 @@ export class Sketch {
     while (first <= last && src[first] === 0) first++;
     while (last >= first && src[last] === 0) last--;
     if (first > last) return this;
+    // Merged sketches are aggregates: they count in 64-bit floats.
+    if (!this.#wide) {
+      this.#wide = true;
+      this.counts = Float64Array.from(this.counts);
+    }
     this.#ensure(other.offset + first, other.offset + last);
-    const dst = this.counts;
-    const shift = other.offset - this.offset;
-    for (let i = first; i <= last; i++) dst[i + shift]! += src[i]!;
+    addCounts(this.counts as Float64Array, src, first, last, other.offset - this.offset);
     return this;
+  }
+
+  /** Moves a 16-bit bucket array to 32 bits after bucket `i` passed 65,535. */
+  #widenFrom(i: number): void {
+    const wide = Uint32Array.from(this.counts);
+    wide[i] = NARROW_MAX + 1;
+    this.counts = wide;
   }
 
   /** Forgets every value; keeps the allocated buckets for reuse. */
@@ -206,21 +271,19 @@ export class Sketch {
       return out;
     }
     const counts = this.counts;
-    let j = 0;
-    // The first and last ranks are known exactly.
-    while (j < qs.length && Math.ceil(qs[j]! * n) <= 1) out[j++] = this.min;
+    const len = counts.length;
+    let i = 0;
     let seen = 0;
-    for (let i = 0; i < counts.length && j < qs.length; i++) {
-      const c = counts[i]!;
-      if (c === 0) continue;
-      seen += c;
-      while (j < qs.length && seen >= Math.ceil(qs[j]! * n)) {
-        out[j] =
-          Math.ceil(qs[j]! * n) >= n ? this.max : this.#clampToSeen(bucketValue(i + this.offset));
-        j++;
+    for (let j = 0; j < qs.length; j++) {
+      const rank = Math.ceil(qs[j]! * n);
+      // The first and last ranks are known exactly.
+      if (rank <= 1) out[j] = this.min;
+      else if (rank >= n) out[j] = this.max;
+      else {
+        while (seen < rank && i < len) seen += counts[i++]!;
+        out[j] = this.#clampToSeen(bucketValue(i - 1 + this.offset));
       }
     }
-    while (j < qs.length) out[j++] = this.max;
     return out;
   }
 
@@ -327,7 +390,11 @@ export class Sketch {
   /** Adds `n` to bucket `key`, growing the array to cover it. */
   #grow(key: number, n: number): void {
     this.#ensure(key, key);
-    this.counts[key - this.offset]! += n;
+    const i = key - this.offset;
+    const next = this.counts[i]! + n;
+    if (next > NARROW_MAX && this.counts instanceof Uint16Array)
+      this.counts = Uint32Array.from(this.counts);
+    this.counts[i] = next;
   }
 
   /** Makes `counts` cover keys [lowKey, highKey], in whole powers of two. */
@@ -341,7 +408,12 @@ export class Sketch {
       low = Math.min(low, this.offset);
       high = Math.max(high, oldHigh);
     }
-    const next = this.#wide ? new Float64Array(high - low + 1) : new Uint32Array(high - low + 1);
+    const size = high - low + 1;
+    const next = this.#wide
+      ? new Float64Array(size)
+      : old instanceof Uint32Array
+        ? new Uint32Array(size)
+        : new Uint16Array(size);
     if (old.length > 0) next.set(old, this.offset - low);
     this.counts = next;
     this.offset = low;
