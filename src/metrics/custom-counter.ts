@@ -1,11 +1,6 @@
 import { describe } from '../core/index.js';
-import {
-  type Labels,
-  type MetricContext,
-  type Series,
-  SeriesStore,
-  type ValueSeriesSnapshot,
-} from './custom-series-store.js';
+import { CustomMetricBase } from './custom-metric-base.js';
+import type { Labels, MetricContext, Series, ValueSeriesSnapshot } from './custom-series-store.js';
 
 /** Options of {@link MetricRegistry.counter}. */
 export interface CounterOptions<L extends string = string> {
@@ -58,34 +53,17 @@ function checkIncrement(value: unknown, metric: string): number {
  * const byEmail = sent.labels({ channel: 'email' }); // bind once on hot paths
  * byEmail.inc();
  */
-export class Counter<L extends string = string> {
+export class Counter<L extends string = string> extends CustomMetricBase<L, CounterSeries> {
   readonly type = 'counter';
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames: readonly L[];
-  readonly #store: SeriesStore<CounterSeries>;
 
   /** @internal Use {@link MetricRegistry.counter}, which validates the arguments. */
   constructor(name: string, help: string, labelNames: readonly L[], context: MetricContext) {
-    this.name = name;
-    this.help = help;
-    this.labelNames = labelNames;
-    this.#store = new SeriesStore(name, labelNames, context, (labels, overflow) => ({
+    super(name, help, labelNames, context, (labels, overflow) => ({
       labels,
       overflow,
       detached: false,
       value: 0,
     }));
-  }
-
-  /** Updates that went to the overflow series since the last reset. */
-  get overflowCount(): number {
-    return this.#store.overflowCount;
-  }
-
-  /** Number of series, the overflow one included. */
-  get seriesCount(): number {
-    return this.#store.size;
   }
 
   /**
@@ -95,7 +73,7 @@ export class Counter<L extends string = string> {
    */
   inc(value = 1, labels?: Labels<L>): void {
     checkIncrement(value, this.name);
-    this.#store.get(labels).value += value;
+    this.store.get(labels).value += value;
   }
 
   /**
@@ -103,7 +81,7 @@ export class Counter<L extends string = string> {
    * @throws TypeError or RangeError as {@link Counter.inc} does for `labels`
    */
   labels(values: Labels<L>): BoundCounter {
-    const store = this.#store;
+    const store = this.store;
     const binding = store.bind(values);
     const name = this.name;
     return {
@@ -114,20 +92,12 @@ export class Counter<L extends string = string> {
     };
   }
 
-  /** Drops every series and the overflow count; bound handles keep working. */
-  reset(): void {
-    this.#store.reset();
-  }
-
   /** The counter's current values. */
   collect(): CounterSnapshot {
     return {
-      name: this.name,
+      ...this.header(),
       type: this.type,
-      help: this.help,
-      labelNames: this.labelNames,
-      overflowCount: this.#store.overflowCount,
-      series: this.#store.map((s) => ({ labels: s.labels, value: s.value })),
+      series: this.store.map((s) => ({ labels: s.labels, value: s.value })),
     };
   }
 }

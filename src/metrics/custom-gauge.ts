@@ -1,9 +1,9 @@
+import { CustomMetricBase } from './custom-metric-base.js';
 import {
   checkFinite,
   type Labels,
   type MetricContext,
   type Series,
-  SeriesStore,
   type ValueSeriesSnapshot,
 } from './custom-series-store.js';
 
@@ -61,14 +61,10 @@ interface GaugeSeries extends Series {
  * });
  * depth.inc(1, { queue: 'emails' });
  */
-export class Gauge<L extends string = string> {
+export class Gauge<L extends string = string> extends CustomMetricBase<L, GaugeSeries> {
   readonly type = 'gauge';
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames: readonly L[];
   /** The callback given at registration, if any. */
   readonly collectCallback: ((set: GaugeSetter<L>) => void) | undefined;
-  readonly #store: SeriesStore<GaugeSeries>;
   readonly #context: MetricContext;
   readonly #set: GaugeSetter<L> = (value, labels) => this.set(value, labels);
   #collectErrors = 0;
@@ -81,27 +77,14 @@ export class Gauge<L extends string = string> {
     context: MetricContext,
     collect?: (set: GaugeSetter<L>) => void,
   ) {
-    this.name = name;
-    this.help = help;
-    this.labelNames = labelNames;
-    this.collectCallback = collect;
-    this.#context = context;
-    this.#store = new SeriesStore(name, labelNames, context, (labels, overflow) => ({
+    super(name, help, labelNames, context, (labels, overflow) => ({
       labels,
       overflow,
       detached: false,
       value: 0,
     }));
-  }
-
-  /** Updates that went to the overflow series since the last reset. */
-  get overflowCount(): number {
-    return this.#store.overflowCount;
-  }
-
-  /** Number of series, the overflow one included. */
-  get seriesCount(): number {
-    return this.#store.size;
+    this.collectCallback = collect;
+    this.#context = context;
   }
 
   /** How many times the collect callback threw. */
@@ -116,7 +99,7 @@ export class Gauge<L extends string = string> {
    */
   set(value: number, labels?: Labels<L>): void {
     checkFinite(value, this.name);
-    this.#store.get(labels).value = value;
+    this.store.get(labels).value = value;
   }
 
   /**
@@ -125,7 +108,7 @@ export class Gauge<L extends string = string> {
    */
   inc(value = 1, labels?: Labels<L>): void {
     checkFinite(value, this.name);
-    this.#store.get(labels).value += value;
+    this.store.get(labels).value += value;
   }
 
   /**
@@ -134,7 +117,7 @@ export class Gauge<L extends string = string> {
    */
   dec(value = 1, labels?: Labels<L>): void {
     checkFinite(value, this.name);
-    this.#store.get(labels).value -= value;
+    this.store.get(labels).value -= value;
   }
 
   /**
@@ -142,7 +125,7 @@ export class Gauge<L extends string = string> {
    * @throws TypeError or RangeError as {@link Gauge.set} does for `labels`
    */
   labels(values: Labels<L>): BoundGauge {
-    const store = this.#store;
+    const store = this.store;
     const binding = store.bind(values);
     const name = this.name;
     return {
@@ -161,11 +144,6 @@ export class Gauge<L extends string = string> {
     };
   }
 
-  /** Drops every series and the overflow count; bound handles keep working. */
-  reset(): void {
-    this.#store.reset();
-  }
-
   /** Runs the collect callback (never throws), then returns the gauge's current values. */
   collect(): GaugeSnapshot {
     if (this.collectCallback !== undefined) {
@@ -177,12 +155,9 @@ export class Gauge<L extends string = string> {
       }
     }
     return {
-      name: this.name,
+      ...this.header(),
       type: this.type,
-      help: this.help,
-      labelNames: this.labelNames,
-      overflowCount: this.#store.overflowCount,
-      series: this.#store.map((s) => ({ labels: s.labels, value: s.value })),
+      series: this.store.map((s) => ({ labels: s.labels, value: s.value })),
     };
   }
 }

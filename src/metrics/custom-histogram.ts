@@ -1,10 +1,10 @@
+import { CustomMetricBase } from './custom-metric-base.js';
 import {
   checkFinite,
   type Labels,
   type MetricContext,
   type Series,
   type SeriesLabels,
-  SeriesStore,
 } from './custom-series-store.js';
 import { Sketch } from './sketch.js';
 
@@ -78,14 +78,10 @@ interface HistogramSeries extends Series {
  * renderReport();
  * end(); // observes the elapsed ms
  */
-export class Histogram<L extends string = string> {
+export class Histogram<L extends string = string> extends CustomMetricBase<L, HistogramSeries> {
   readonly type = 'histogram';
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames: readonly L[];
   readonly minValue: number;
   readonly maxValue: number;
-  readonly #store: SeriesStore<HistogramSeries>;
   readonly #context: MetricContext;
   readonly #quantiles = [0, 0, 0, 0, 0];
 
@@ -101,29 +97,16 @@ export class Histogram<L extends string = string> {
     range: { minValue?: number; maxValue?: number },
   ) {
     const probe = new Sketch(range);
-    this.name = name;
-    this.help = help;
-    this.labelNames = labelNames;
-    this.minValue = probe.minValue;
-    this.maxValue = probe.maxValue;
-    this.#context = context;
     const options = { minValue: probe.minValue, maxValue: probe.maxValue, wide: true };
-    this.#store = new SeriesStore(name, labelNames, context, (labels, overflow) => ({
+    super(name, help, labelNames, context, (labels, overflow) => ({
       labels,
       overflow,
       detached: false,
       sketch: new Sketch(options),
     }));
-  }
-
-  /** Observations that went to the overflow series since the last reset. */
-  get overflowCount(): number {
-    return this.#store.overflowCount;
-  }
-
-  /** Number of series, the overflow one included. */
-  get seriesCount(): number {
-    return this.#store.size;
+    this.minValue = probe.minValue;
+    this.maxValue = probe.maxValue;
+    this.#context = context;
   }
 
   /**
@@ -133,7 +116,7 @@ export class Histogram<L extends string = string> {
    */
   observe(value: number, labels?: Labels<L>): void {
     checkFinite(value, this.name);
-    this.#store.get(labels).sketch.record(value);
+    this.store.get(labels).sketch.record(value);
   }
 
   /**
@@ -151,7 +134,7 @@ export class Histogram<L extends string = string> {
    * @throws TypeError or RangeError as {@link Histogram.observe} does for `labels`
    */
   labels(values: Labels<L>): BoundHistogram {
-    const store = this.#store;
+    const store = this.store;
     const binding = store.bind(values);
     const name = this.name;
     const clock = this.#context.clock;
@@ -174,21 +157,13 @@ export class Histogram<L extends string = string> {
     };
   }
 
-  /** Drops every series and the overflow count; bound handles keep working. */
-  reset(): void {
-    this.#store.reset();
-  }
-
   /** The histogram's current figures. */
   collect(): HistogramSnapshot {
     const q = this.#quantiles;
     return {
-      name: this.name,
+      ...this.header(),
       type: this.type,
-      help: this.help,
-      labelNames: this.labelNames,
-      overflowCount: this.#store.overflowCount,
-      series: this.#store.map(({ labels, sketch }) => {
+      series: this.store.map(({ labels, sketch }) => {
         sketch.quantiles(QUANTILES, q);
         const empty = sketch.count === 0;
         return {
