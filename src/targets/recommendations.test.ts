@@ -64,7 +64,13 @@ describe('recommendation rules', () => {
     ]);
     expect(recs[0]).toMatchObject({
       severity: 'critical',
-      evidence: { metric: 'p95Ms', threshold: 200, operation: 'run_report', windowMs: 600_000 },
+      evidence: {
+        metric: 'p95Ms',
+        threshold: 200,
+        operation: 'run_report',
+        window: '10m',
+        windowMs: 600_000,
+      },
     });
     expect(recs[0]!.message).toMatch(
       /run_report.*P95 9\d\d ms.*200 ms target.*74% of all measured time/,
@@ -148,6 +154,7 @@ describe('recommendation rules', () => {
         ],
       }),
     );
+    expect(recs[0]!.evidence).toMatchObject({ window: 'now', windowMs: null, value: 1000 });
     expect(recs.map((x) => [x.id, x.severity])).toEqual([
       ['capacity:customers', 'critical'],
       ['capacity:transactions', 'warning'],

@@ -10,7 +10,9 @@ export interface Evidence {
   metric: string;
   value: number;
   threshold: number;
-  /** Window the value was measured over, in ms; `null` for lifetime or a point-in-time count. */
+  /** Window the value was measured over: `'10m'`, `'lifetime'`, or `'now'` for a point-in-time count. */
+  window: string;
+  /** The same window in ms; `null` for lifetime or a point-in-time count. */
   windowMs: number | null;
   operation?: string;
 }
@@ -52,6 +54,15 @@ export interface RuleInput {
 }
 
 const MAX_PER_RULE = 5;
+
+/** The `window` label of evidence measured over `windowMs` (`null`: lifetime). */
+export function windowLabel(windowMs: number | null): string {
+  if (windowMs === null) return 'lifetime';
+  const minutes = windowMs / 60_000;
+  return Number.isInteger(minutes) ? `${minutes}m` : `${windowMs / 1000}s`;
+}
+
+const NOW = { window: 'now', windowMs: null } as const;
 
 /** Formats a duration for a sentence. */
 export function formatMs(ms: number): string {
@@ -106,6 +117,7 @@ function slowOperations(input: RuleInput): Recommendation[] {
         metric: t.metric,
         value: op[t.metric],
         threshold: t.latencyMs,
+        window: windowLabel(snapshot.windowMs),
         windowMs: snapshot.windowMs,
         operation: op.name,
       },
@@ -130,6 +142,7 @@ function highErrorRate(input: RuleInput): Recommendation[] {
         metric: 'errorRate',
         value: op.errorRate,
         threshold: t.maxErrorRate,
+        window: windowLabel(snapshot.windowMs),
         windowMs: snapshot.windowMs,
         operation: op.name,
       },
@@ -155,6 +168,7 @@ function sloBudget(input: RuleInput): Recommendation[] {
         metric: 'burnRate',
         value: s.burnRate,
         threshold: 1,
+        window: windowLabel(s.windowMs),
         windowMs: s.windowMs,
         ...(s.operation === null ? {} : { operation: s.operation }),
       },
@@ -177,6 +191,7 @@ function operationOverflow(overflow: OperationOverflow, windowMs: number | null)
         metric: 'operations',
         value: overflow.limit + overflow.rejectedNames,
         threshold: overflow.limit,
+        window: windowLabel(windowMs),
         windowMs,
       },
       action:
@@ -195,7 +210,7 @@ function metricOverflow(findings: readonly MetricOverflowFinding[]): Recommendat
       message:
         `Use fewer label values on ${f.metric}: past ${f.limit} series, ${f.overflowCount} updates went to its ` +
         '"__overflow__" series.',
-      evidence: { metric: 'series', value: f.limit + 1, threshold: f.limit, windowMs: null },
+      evidence: { metric: 'series', value: f.limit + 1, threshold: f.limit, ...NOW },
       action: 'drop labels that carry ids (user, order, request) or raise maxSeriesPerMetric',
     }));
 }
@@ -211,7 +226,7 @@ function capacity(findings: readonly CapacityFinding[]): Recommendation[] {
         c.state === 'exceeded'
           ? `Capacity of ${c.name} is at its limit: ${c.count} of ${c.limit} (${pct(c.utilization)}).`
           : `Capacity of ${c.name} is nearing its limit: ${c.count} of ${c.limit} (${pct(c.utilization)}).`,
-      evidence: { metric: c.name, value: c.count, threshold: c.limit, windowMs: null },
+      evidence: { metric: c.name, value: c.count, threshold: c.limit, ...NOW },
       action:
         'archive or shard old records, or raise the limit after a load test shows the system copes',
     }));
@@ -233,6 +248,7 @@ function notEnoughData(input: RuleInput): Recommendation[] {
         metric: 'count',
         value: snapshot.overall.count,
         threshold: needed,
+        window: windowLabel(snapshot.windowMs),
         windowMs: snapshot.windowMs,
       },
       action: 'measure more operations (measureOperation, startTimer) or wait for traffic',
