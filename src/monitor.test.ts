@@ -112,6 +112,8 @@ describe('PerformanceMonitor: performance monitoring (seed)', () => {
       maxMs: 1234.5,
     });
     expect(() => monitor.recordOperation('import_batch', -5)).toThrow(RangeError);
+    expect(() => monitor.recordOperation('never_valid', Number.NaN)).toThrow(/durationMs/);
+    expect(monitor.getOperationStats('never_valid')).toBeUndefined();
     expect(() => monitor.recordOperation('', 5)).toThrow(RangeError);
     expect(monitor.getOperationStats('import_batch')!.count).toBe(2);
   });
@@ -256,6 +258,8 @@ describe('PerformanceMonitor: capacity and sessions', () => {
     expect(monitor.getSystemHealth().activeSessions).toBe(1);
     expect(monitor.unregisterSession('b')).toBe(true);
     expect(monitor.unregisterSession('b')).toBe(false);
+    expect(() => monitor.unregisterSession('')).toThrow(RangeError);
+    expect(() => monitor.touchSession(5 as unknown as string)).toThrow(TypeError);
   });
 });
 
@@ -302,6 +306,8 @@ describe('PerformanceMonitor: targets and SLOs', () => {
       windowMs: null,
       meetingObjective: true,
     });
+    monitor.addSlo({ name: 'short', objective: 0.9, windowMinutes: 2.5 });
+    expect(monitor.getSloStatuses()[1]!.windowMs).toBe(3 * 60_000); // whole slices are judged
     expect(() => monitor.addSlo({ name: 'tiny', objective: 0.9, windowMinutes: 0.5 })).toThrow(
       /windowMinutes must be at least one slice/,
     );

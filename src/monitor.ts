@@ -7,7 +7,7 @@ import {
   type SessionStats,
   SessionTracker,
 } from './capacity/index.js';
-import { type Clock, checkCount, systemClock, toEpochMs } from './core/index.js';
+import { type Clock, checkCount, checkDurationMs, systemClock, toEpochMs } from './core/index.js';
 import {
   MetricRegistry,
   type Operation,
@@ -21,6 +21,7 @@ import {
 import {
   buildReport,
   defineSlo,
+  FEW_CALLS,
   type PerformanceReport,
   type Slo,
   type SloOptions,
@@ -96,7 +97,7 @@ export interface PerformanceMonitorOptions {
     /** @defaultValue 100_000 */
     maxSessions?: number;
   };
-  /** Error rate (with enough calls) at which health is DOWN. @defaultValue 0.5 */
+  /** Error rate at which health is DOWN, once the window has 20 calls. @defaultValue 0.5 */
   downErrorRate?: number;
 }
 
@@ -204,6 +205,7 @@ export class PerformanceMonitor implements AsyncDisposable {
    * @throws RangeError when durationMs is negative, NaN or infinite (nothing is recorded)
    */
   recordOperation(name: string, durationMs: number, options?: RecordOptions): void {
+    checkDurationMs(durationMs, 'durationMs');
     const op = this.operations.operation(name, options);
     if (this.#injectedClock) this.operations.sliceClock.advance(this.#clock.now());
     op.record(durationMs, options?.success ?? true);
@@ -258,7 +260,10 @@ export class PerformanceMonitor implements AsyncDisposable {
       // An SLO window longer than the metrics window is judged over the metrics window.
       const windowMinutes = Math.min(slo.windowMinutes ?? maxMinutes, maxMinutes);
       const counts = this.operations.goodEvents(slo.operation, slo.latencyMs, { windowMinutes });
-      return sloStatus(slo, counts, windowMinutes * 60_000);
+      // The window judged is whole slices.
+      const { sliceMinutes } = this.operations.config;
+      const slices = Math.max(1, Math.round(windowMinutes / sliceMinutes));
+      return sloStatus(slo, counts, slices * sliceMinutes * 60_000);
     });
   }
 
@@ -340,7 +345,7 @@ export class PerformanceMonitor implements AsyncDisposable {
     const capacity = report.capacity as ResourceStatus[];
     const reasons: string[] = [];
     let status: HealthStatus = o.count === 0 ? 'UNKNOWN' : 'UP';
-    const judgedCalls = o.count >= this.targets.default.minSamples;
+    const judgedCalls = o.count >= FEW_CALLS;
     if (judgedCalls && o.errorRate >= this.#downErrorRate) {
       status = 'DOWN';
       reasons.push(`${(o.errorRate * 100).toFixed(0)}% of calls are failing`);

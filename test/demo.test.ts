@@ -68,6 +68,7 @@ describe('keel demo', () => {
 
   it.each([
     [['demo', '--duration', 'soon'], /--duration must look like 500ms, 10s, 2m or 1h/],
+    [['demo', '--duration', '1000h'], /--duration must be at most 24 days/],
     [['demo', '--users', '0'], /--users must be an integer/],
     [['demo', '--bogus'], /Unknown option/],
     [['nope'], /unknown command "nope"/],

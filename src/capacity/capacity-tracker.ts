@@ -147,7 +147,7 @@ export class CapacityTracker {
   define(name: string, options: ResourceOptions): void {
     checkName(name, 'name');
     if (this.#resources.has(name)) {
-      throw new Error(
+      throw new RangeError(
         `capacity resource "${name}" is already defined; use another name, or set its options ` +
           'once through the CapacityTracker constructor',
       );

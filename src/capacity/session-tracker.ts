@@ -180,6 +180,7 @@ export class SessionTracker {
    * @returns false when `id` is not active (never registered, ended or expired).
    */
   unregister(id: string): boolean {
+    checkName(id, 'id', MAX_SESSION_ID_LENGTH);
     const now = this.#clock.now();
     this.#expire(now);
     const session = this.#sessions.get(id);
@@ -194,6 +195,7 @@ export class SessionTracker {
    * @returns false when `id` is not active; register it instead.
    */
   touch(id: string): boolean {
+    checkName(id, 'id', MAX_SESSION_ID_LENGTH);
     const now = this.#clock.now();
     this.#expire(now);
     const session = this.#sessions.get(id);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OperationRegistry, OVERFLOW_OPERATION } from './operation-registry.js';
 
 const MINUTE = 60_000;
@@ -159,6 +159,36 @@ describe('OperationRegistry', () => {
     expect(ops.overflow().sampleNames[0]).toBe('GET /customers/100');
     expect(events).toBe(1);
     expect(ops.snapshot().overall.count).toBe(10_000);
+  });
+
+  it('announces overflow once even when the same refused name comes back (regression)', () => {
+    const ops = registry(fakeClock(), { maxOperations: 1 });
+    let events = 0;
+    ops.onOperationsOverflowed(() => events++);
+    ops.operation('a');
+    for (let i = 0; i < 5; i++) ops.operation('b').record(1);
+    expect(events).toBe(1);
+  });
+
+  it('keeps advancing when an injected clock throws in the background', async () => {
+    const { SliceClock } = await import('./slice-clock.js');
+    let fail = false;
+    const clock = {
+      now: () => {
+        if (fail) throw new Error('clock broke');
+        return 0;
+      },
+    };
+    vi.useFakeTimers();
+    try {
+      const slices = new SliceClock(clock, 1000);
+      fail = true;
+      vi.advanceTimersByTime(5000);
+      expect(slices.clockFailures).toBeGreaterThan(0);
+      await slices[Symbol.asyncDispose]();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it.each([

@@ -91,6 +91,7 @@ export class OperationRegistry {
   readonly #startedAtMs: number;
   readonly #overflowed = new Emitter<{ name: string; limit: number }>();
   #overflow: Operation | undefined;
+  #overflowNotified = false;
 
   /** Fires once, the first time a name is refused for passing `maxOperations`. */
   readonly onOperationsOverflowed = this.#overflowed.on;
@@ -166,15 +167,15 @@ export class OperationRegistry {
     const op = this.get(name);
     if (op === undefined) return undefined;
     const sel = this.#select(options);
-    const acc = new StatsAccumulator();
     let grand = 0;
+    const sum = (sketch: Sketch) => {
+      grand += sketch.sum;
+    };
     for (const o of this.#all()) {
       o.rotate();
-      acc.reset();
-      acc.addOperation(o, sel);
-      grand += acc.totalMs;
+      o.forEachPart(sel, sum);
     }
-    acc.reset();
+    const acc = new StatsAccumulator();
     acc.addOperation(op, sel);
     return { name: op.name, kind: op.kind, ...acc.stats(sel, grand) };
   }
@@ -255,9 +256,14 @@ export class OperationRegistry {
     };
   }
 
-  /** Stops the slice timer. Idempotent. */
+  /** Stops the slice timer. Idempotent; figures stay readable. */
   close(): void {
     this.#slices.close();
+  }
+
+  /** Same as {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 
   *#all(): Iterable<Operation> {
@@ -271,8 +277,10 @@ export class OperationRegistry {
     if (name === OVERFLOW_OPERATION) return this.#overflowOperation();
     if (this.#byName.size >= this.config.maxOperations) {
       if (this.#rejected.size < MAX_REJECTED_NAMES_TRACKED) this.#rejected.add(name);
-      if (this.#rejected.size === 1 && this.#overflowed.hasListeners) {
-        this.#overflowed.emit({ name, limit: this.config.maxOperations });
+      if (!this.#overflowNotified) {
+        this.#overflowNotified = true;
+        if (this.#overflowed.hasListeners)
+          this.#overflowed.emit({ name, limit: this.config.maxOperations });
       }
       return this.#overflowOperation();
     }

@@ -4,7 +4,7 @@ import { bucketKey, bucketLowerBound, RELATIVE_ACCURACY, Sketch } from './sketch
 
 /** The exact value of rank ceil(q × n) (nearest rank), the definition the sketch guarantees. */
 function exactQuantile(sorted: number[], q: number): number {
-  return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1]!;
+  return sorted[Math.max(1, Math.ceil(q * sorted.length - 1e-9)) - 1]!;
 }
 
 function relErr(actual: number, expected: number): number {
@@ -164,6 +164,25 @@ describe('Sketch', () => {
     expect(s.bucketBytes).toBe(64 * 2);
     for (let i = 0; i < 10_000; i++) s.record(16 + (i % 16));
     expect(s.bucketBytes).toBe(64 * 2);
+  });
+
+  it('takes rank 7 for q = 0.07 of 100 values despite 0.07 × 100 = 7.000000000000001 (regression)', () => {
+    const s = new Sketch();
+    for (let v = 1; v <= 100; v++) s.record(v);
+    expect(s.quantile(0.07)).toBeCloseTo(7, 1);
+  });
+
+  it('reads back a wide sketch whose bucket holds more than 2^32 values without wrapping (regression)', () => {
+    const json = {
+      ...new Sketch().toJSON(),
+      count: 2 ** 32 + 5,
+      sum: 20 * (2 ** 32 + 5),
+      min: 20,
+      max: 20,
+    };
+    json.buckets = [bucketKey(20), 2 ** 32 + 5];
+    const s = Sketch.fromJSON(json);
+    expect(s.countAtMost(20)).toBe(2 ** 32 + 5);
   });
 
   it('counts in 16 bits and widens a bucket array past 65,535 in one bucket without losing a value', () => {

@@ -275,7 +275,8 @@ export class Sketch {
     let i = 0;
     let seen = 0;
     for (let j = 0; j < qs.length; j++) {
-      const rank = Math.ceil(qs[j]! * n);
+      // The epsilon keeps q × n = 7.000000000000001 at rank 7.
+      const rank = Math.ceil(qs[j]! * n - 1e-9);
       // The first and last ranks are known exactly.
       if (rank <= 1) out[j] = this.min;
       else if (rank >= n) out[j] = this.max;
@@ -392,6 +393,10 @@ export class Sketch {
     this.#ensure(key, key);
     const i = key - this.offset;
     const next = this.counts[i]! + n;
+    if (next > 0xffffffff && !(this.counts instanceof Float64Array)) {
+      this.#wide = true;
+      this.counts = Float64Array.from(this.counts);
+    }
     if (next > NARROW_MAX && this.counts instanceof Uint16Array)
       this.counts = Uint32Array.from(this.counts);
     this.counts[i] = next;

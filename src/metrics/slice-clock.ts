@@ -11,6 +11,8 @@ export class SliceClock {
   /** Clock reading at which the next slice starts. */
   nextBoundaryMs = 0;
   readonly sliceMs: number;
+  /** Times the background timer's clock read threw. */
+  clockFailures = 0;
   readonly clock: Clock;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -30,6 +32,7 @@ export class SliceClock {
     }
   }
 
+  /** Stops the timer. Idempotent. */
   close(): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -38,11 +41,26 @@ export class SliceClock {
 
   #schedule(): void {
     if (this.#closed) return;
-    const delay = Math.max(1, this.nextBoundaryMs - this.clock.now());
+    let delay = this.sliceMs;
+    try {
+      delay = Math.max(1, this.nextBoundaryMs - this.clock.now());
+    } catch {
+      this.clockFailures++;
+    }
     this.#timer = setTimeout(() => {
-      this.advance(this.clock.now());
+      // Background work never throws into the app: a failing injected clock is counted.
+      try {
+        this.advance(this.clock.now());
+      } catch {
+        this.clockFailures++;
+      }
       this.#schedule();
     }, delay);
     this.#timer.unref();
+  }
+
+  /** Same as {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 }

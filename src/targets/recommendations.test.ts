@@ -88,16 +88,78 @@ describe('recommendation rules', () => {
     expect(recs[0]!.evidence).toMatchObject({ metric: 'errorRate', value: 0.05, threshold: 0.01 });
   });
 
-  it('judges nobody before minSamples calls, and says there is not enough data', () => {
+  it('judges from the first call by default, as the seed does, and says the data is thin', () => {
     const r = ops();
     fill(r, 'slow', 5000, 5);
-    expect(ids(r)).toEqual(['not-enough-data']);
+    expect(ids(r)).toEqual(['slow-operation:slow', 'not-enough-data']);
     const report = buildReport(input(r));
-    expect(report.meetingTargets).toBe(true);
-    expect(report.operations[0]!.meetingTarget).toBeNull();
+    expect(report.meetingTargets).toBe(false);
+    expect(report.operations[0]!.meetingTarget).toBe(false);
   });
 
-  it('SLO budget burning fires above burn rate 1 only', () => {
+  it('judges nobody before a configured minSamples, naming who waits for data', () => {
+    const r = ops();
+    fill(r, 'slow', 5000, 5);
+    fill(r, 'busy', 10, 50);
+    const data = { ...input(r), targets: new Targets({ default: { minSamples: 20 } }) };
+    const recs = recommend(data);
+    expect(recs.map((x) => x.id)).toEqual(['not-enough-data']);
+    expect(recs[0]!.message).toContain('slow (5)');
+    expect(recs[0]!.evidence).toMatchObject({ operation: 'slow', value: 5, threshold: 20 });
+    const report = buildReport(data);
+    expect(report.meetingTargets).toBe(true);
+    expect(report.operations.find((o) => o.name === 'slow')!.meetingTarget).toBeNull();
+  });
+
+  it.each([
+    [5, 'warning'],
+    [10, 'critical'],
+  ])('high error rate of %i%% is %s', (failures, severity) => {
+    const r = ops();
+    fill(r, 'op', 10, 100, failures);
+    expect(recommend(input(r))[0]).toMatchObject({ id: 'high-error-rate:op', severity });
+  });
+
+  it('an SLO past half its budget is a warning, spent is critical, and operation verdicts stay apart', () => {
+    const r = ops();
+    fill(r, 'pay', 10);
+    const slo = sloStatus(
+      defineSlo({ name: 'pay', objective: 0.9, operation: 'pay' }),
+      { total: 100, bad: 15 },
+      600_000,
+    );
+    expect(recommend(input(r, { slos: [slo] }))[0]).toMatchObject({
+      id: 'slo-budget:pay',
+      severity: 'critical',
+    });
+    const mild = sloStatus(
+      defineSlo({ name: 'pay', objective: 0.9, operation: 'pay' }),
+      { total: 100, bad: 4 },
+      600_000,
+    );
+    const warn = sloStatus(
+      defineSlo({ name: 'pay', objective: 0.9, operation: 'pay' }),
+      { total: 100, bad: 6 },
+      600_000,
+    );
+    expect(recommend(input(r, { slos: [mild] }))).toEqual([]);
+    expect(recommend(input(r, { slos: [warn] }))[0]).toMatchObject({ severity: 'warning' });
+    const report = buildReport(
+      input(r, {
+        slos: [
+          sloStatus(
+            defineSlo({ name: 'x', objective: 0.99, operation: 'pay' }),
+            { total: 100, bad: 50 },
+            600_000,
+          ),
+        ],
+      }),
+    );
+    expect(report.meetingTargets).toBe(false);
+    expect(report.operations[0]!.meetingTarget).toBe(true);
+  });
+
+  it('SLO budget burning fires once half the budget is used', () => {
     const r = ops();
     fill(r, 'a', 10);
     const burning = sloStatus(
@@ -106,8 +168,8 @@ describe('recommendation rules', () => {
       600_000,
     );
     const fine = sloStatus(
-      defineSlo({ name: 'search', objective: 0.99 }),
-      { total: 100, bad: 1 },
+      defineSlo({ name: 'search', objective: 0.9 }),
+      { total: 100, bad: 4 },
       600_000,
     );
     const recs = recommend(input(r, { slos: [burning, fine] }));

@@ -151,23 +151,24 @@ function highErrorRate(input: RuleInput): Recommendation[] {
     }));
 }
 
+/** Share of an SLO's error budget left below which it is reported as burning. */
+export const SLO_BUDGET_WARNING = 0.5;
+
 function sloBudget(input: RuleInput): Recommendation[] {
   return input.slos
-    .filter((s) => s.total > 0 && s.burnRate > 1)
+    .filter((s) => s.total > 0 && s.errorBudgetRemaining < SLO_BUDGET_WARNING)
     .map((s) => ({
       id: `slo-budget:${s.name}`,
-      severity: s.errorBudgetRemaining <= 0 ? 'critical' : 'warning',
+      severity: s.meetingObjective ? 'warning' : 'critical',
       title: `SLO ${s.name} is burning its error budget`,
       message:
-        `SLO ${s.name} burns its error budget ${s.burnRate.toFixed(1)}× faster than allowed: ` +
-        `${s.bad} of ${s.total} calls were bad (objective ${pct(s.objective)}), ` +
-        (s.errorBudgetRemaining <= 0
-          ? 'the budget is spent.'
-          : `${pct(s.errorBudgetRemaining)} of the budget is left.`),
+        `SLO ${s.name} ${s.meetingObjective ? `has used ${pct(1 - s.errorBudgetRemaining)} of` : 'has spent'} ` +
+        `its error budget: ${s.bad} of ${s.total} calls were bad against an objective of ` +
+        `${pct(s.objective)} (burn rate ${s.burnRate.toFixed(1)}×).`,
       evidence: {
-        metric: 'burnRate',
-        value: s.burnRate,
-        threshold: 1,
+        metric: 'errorBudgetRemaining',
+        value: s.errorBudgetRemaining,
+        threshold: SLO_BUDGET_WARNING,
         window: windowLabel(s.windowMs),
         windowMs: s.windowMs,
         ...(s.operation === null ? {} : { operation: s.operation }),
@@ -176,7 +177,7 @@ function sloBudget(input: RuleInput): Recommendation[] {
     }));
 }
 
-function operationOverflow(overflow: OperationOverflow, windowMs: number | null): Recommendation[] {
+function operationOverflow(overflow: OperationOverflow): Recommendation[] {
   if (overflow.rejectedNames === 0) return [];
   const sample = overflow.sampleNames.slice(0, 3).join('", "');
   return [
@@ -191,8 +192,9 @@ function operationOverflow(overflow: OperationOverflow, windowMs: number | null)
         metric: 'operations',
         value: overflow.limit + overflow.rejectedNames,
         threshold: overflow.limit,
-        window: windowLabel(windowMs),
-        windowMs,
+        // Refused names are counted since start, not per window.
+        window: 'lifetime',
+        windowMs: null,
       },
       action:
         'name operations by route or task template (GET /customers/:id), not by instance, or raise maxOperations',
@@ -210,7 +212,13 @@ function metricOverflow(findings: readonly MetricOverflowFinding[]): Recommendat
       message:
         `Use fewer label values on ${f.metric}: past ${f.limit} series, ${f.overflowCount} updates went to its ` +
         '"__overflow__" series.',
-      evidence: { metric: 'series', value: f.limit + 1, threshold: f.limit, ...NOW },
+      evidence: {
+        metric: 'overflowCount',
+        value: f.overflowCount,
+        threshold: 0,
+        window: 'lifetime',
+        windowMs: null,
+      },
       action: 'drop labels that carry ids (user, order, request) or raise maxSeriesPerMetric',
     }));
 }
@@ -232,24 +240,35 @@ function capacity(findings: readonly CapacityFinding[]): Recommendation[] {
     }));
 }
 
+/** Below this many calls in the window, figures are reported as provisional. */
+export const FEW_CALLS = 20;
+
 function notEnoughData(input: RuleInput): Recommendation[] {
   const { snapshot, targets } = input;
-  const needed = targets.default.minSamples;
-  if (snapshot.overall.count >= needed) return [];
+  const unjudged = snapshot.operations.filter(
+    (op) => op.count > 0 && op.count < targets.for(op.name).minSamples,
+  );
+  const calls = snapshot.overall.count;
+  if (calls >= FEW_CALLS && unjudged.length === 0) return [];
+  const names = unjudged.slice(0, 3).map((op) => `${op.name} (${op.count})`);
+  const message =
+    unjudged.length > 0
+      ? `Not enough data yet to judge ${names.join(', ')}${unjudged.length > 3 ? ` and ${unjudged.length - 3} more` : ''}: ` +
+        "they have fewer calls in the window than their target's minSamples."
+      : `Not enough data yet: ${calls} calls measured in the window; figures firm up from ${FEW_CALLS}.`;
   return [
     {
       id: 'not-enough-data',
       severity: 'info',
       title: 'Not enough data yet',
-      message:
-        `Not enough data yet: ${snapshot.overall.count} calls measured in the window; ` +
-        `verdicts start at ${needed} calls per operation.`,
+      message,
       evidence: {
         metric: 'count',
-        value: snapshot.overall.count,
-        threshold: needed,
+        value: unjudged.length > 0 ? unjudged[0]!.count : calls,
+        threshold: unjudged.length > 0 ? targets.for(unjudged[0]!.name).minSamples : FEW_CALLS,
         window: windowLabel(snapshot.windowMs),
         windowMs: snapshot.windowMs,
+        ...(unjudged.length > 0 ? { operation: unjudged[0]!.name } : {}),
       },
       action: 'measure more operations (measureOperation, startTimer) or wait for traffic',
     },
@@ -265,7 +284,7 @@ export function recommend(input: RuleInput): Recommendation[] {
     ...highErrorRate(input),
     ...sloBudget(input),
     ...capacity(input.capacity),
-    ...operationOverflow(input.snapshot.overflow, input.snapshot.windowMs),
+    ...operationOverflow(input.snapshot.overflow),
     ...metricOverflow(input.metricOverflows),
     ...notEnoughData(input),
   ];

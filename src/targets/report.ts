@@ -100,7 +100,8 @@ export function buildReport(input: ReportInput): PerformanceReport {
       });
     }
   }
-  const failing = new Set(violations.map((v) => v.operation));
+  // An operation's own verdict is about its target; SLOs are judged on their own.
+  const failing = new Set(violations.filter((v) => v.slo === undefined).map((v) => v.operation));
   const operations: OperationReport[] = snapshot.operations.map((op) => {
     const target = targets.for(op.name);
     return {

@@ -88,8 +88,7 @@ export function sloStatus(
   windowMs: number | null,
 ): SloStatus {
   const { total, bad } = counts;
-  // Rounded so that 0.9 × 100 allows exactly 10 bad calls despite binary fractions.
-  const allowed = Math.round((1 - slo.objective) * total * 1e9) / 1e9;
+  const allowed = (1 - slo.objective) * total;
   const badFraction = total === 0 ? 0 : bad / total;
   return {
     name: slo.name,
@@ -102,8 +101,9 @@ export function sloStatus(
     bad,
     sli: total === 0 ? 1 : (total - bad) / total,
     errorBudget: allowed,
-    errorBudgetRemaining: total === 0 ? 1 : 1 - bad / allowed,
+    errorBudgetRemaining: total === 0 ? 1 : Math.round((1 - bad / allowed) * 1e9) / 1e9,
     burnRate: badFraction / (1 - slo.objective),
-    meetingObjective: total === 0 || bad <= allowed,
+    // The tolerance lets 0.9 × 100 allow exactly 10 bad calls despite binary fractions.
+    meetingObjective: total === 0 || bad <= allowed * (1 + 1e-9),
   };
 }

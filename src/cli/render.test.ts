@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { PerformanceMonitor } from '../monitor.js';
+import { renderReport, safeText, table } from './render.js';
+
+function report(name = 'post_transaction') {
+  const monitor = new PerformanceMonitor({ clock: { now: () => 0 } });
+  for (let i = 0; i < 30; i++) monitor.recordOperation(name, 300, { kind: 'db' });
+  const text = (color: boolean) =>
+    renderReport(monitor.getPerformanceReport(), monitor.getSystemHealth(), { color });
+  return { monitor, text };
+}
+
+describe('render', () => {
+  it('colours verdicts on a terminal and prints plain text otherwise', async () => {
+    const { monitor, text } = report();
+    expect(text(true)).toContain('\x1b[31m✗ P95 > 200 ms');
+    expect(text(false)).not.toContain('\x1b[');
+    expect(text(false)).toMatch(
+      /post_transaction\s+db\s+30\s+300 ms\s+300 ms\s+300 ms\s+0%\s+100%\s+✗ P95 > 200 ms/,
+    );
+    await monitor.close();
+  });
+
+  it('prints user-given names as text: control characters cannot move the cursor or recolour', async () => {
+    const { monitor, text } = report('evil\x1b[2J\x1b[31mname\nnext');
+    expect(text(false)).not.toContain('\x1b');
+    expect(text(false)).toContain('evil?[2J?[31mname?next');
+    expect(safeText('x'.repeat(100), 10)).toBe(`${'x'.repeat(9)}…`);
+    await monitor.close();
+  });
+
+  it('aligns columns by visible width, ignoring colour codes', () => {
+    const lines = table(
+      ['A', 'B'],
+      [
+        ['\x1b[31mred\x1b[0m', '1'],
+        ['plain', '22'],
+      ],
+      new Set([1]),
+    );
+    const plain = (l: string) => l.split('\x1b[31m').join('').split('\x1b[0m').join('');
+    expect(lines.map(plain)).toEqual(['A       B', '─────  ──', 'red     1', 'plain  22']);
+  });
+});
