@@ -140,6 +140,7 @@ async function steadyState(ctx: ExtrasContext): Promise<Record<string, number | 
       for (let i = 0; i < perSlice; i++) op.record(ctx.values[v++ % ctx.values.length]!);
     }
   }
+  registry.snapshot(); // a read builds each operation's merged closed slices: count them too
   const after = await settledMemory();
   const reportUs1000Steady = await repeat({ reps: ctx.reps, warmup: ctx.warmup }, () => {
     const t0 = performance.now();

@@ -321,6 +321,7 @@ export class OperationRegistry {
         lifetime: true,
         elapsedMs: sinceStart,
         nowMs: now,
+        cacheable: false,
       };
     }
     const n = this.#windowSlicesFor(options);
@@ -331,6 +332,7 @@ export class OperationRegistry {
       lifetime: false,
       elapsedMs: Math.min(now - windowStart, sinceStart),
       nowMs: now,
+      cacheable: n === this.#windowSlices,
     };
   }
 }

@@ -42,6 +42,8 @@ export interface WindowSelection {
   elapsedMs: number;
   /** Clock reading of the read. */
   nowMs: number;
+  /** True for the default window, whose closed slices each operation keeps merged. */
+  cacheable: boolean;
 }
 
 const QS = [0.5, 0.9, 0.95, 0.99, 0.999] as const;

@@ -12,6 +12,14 @@ export interface WindowSlot {
   failed: Sketch | undefined;
 }
 
+/** The closed slices of the default window, merged. */
+interface ClosedSlices {
+  from: number;
+  to: number;
+  ok: Sketch;
+  failed: Sketch | undefined;
+}
+
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return (
     x !== null &&
@@ -43,6 +51,7 @@ export class Operation {
   /** @internal failures of slices that left the window. */
   retiredFailed: Sketch | undefined;
   readonly #slices: SliceClock;
+  #closed: ClosedSlices | undefined;
   readonly #clock: Clock;
   /** True for the default clock, read directly: one call less per timed operation. */
   readonly #system: boolean;
@@ -118,6 +127,16 @@ export class Operation {
 
   /** @internal calls `visit` for each non-empty sketch `sel` covers, with whether it holds failures. */
   forEachPart(sel: WindowSelection, visit: (sketch: Sketch, failed: boolean) => void): void {
+    const current = this.current;
+    if (sel.cacheable && current.epoch === sel.toEpoch) {
+      // The slices before the current one no longer change: read them merged, once per slice.
+      const closed = this.#closedSlices(sel.fromEpoch, sel.toEpoch);
+      if (closed.ok.count > 0) visit(closed.ok, false);
+      if (closed.failed !== undefined && closed.failed.count > 0) visit(closed.failed, true);
+      if (current.ok.count > 0) visit(current.ok, false);
+      if (current.failed !== undefined && current.failed.count > 0) visit(current.failed, true);
+      return;
+    }
     for (const slot of this.slots) {
       const e = slot.epoch;
       if ((e > sel.fromEpoch && e <= sel.toEpoch) || (sel.lifetime && e >= 0)) {
@@ -131,6 +150,31 @@ export class Operation {
         visit(this.retiredFailed, true);
       }
     }
+  }
+
+  /** The merged slices with epochs in (from, to), rebuilt when the window moves. */
+  #closedSlices(from: number, to: number): ClosedSlices {
+    let closed = this.#closed;
+    if (closed === undefined) {
+      closed = { from: Number.NaN, to: Number.NaN, ok: new Sketch(), failed: undefined };
+      this.#closed = closed;
+    }
+    if (closed.from !== from || closed.to !== to) {
+      closed.ok.reset();
+      closed.failed?.reset();
+      for (const slot of this.slots) {
+        if (slot.epoch > from && slot.epoch < to) {
+          closed.ok.merge(slot.ok);
+          if (slot.failed !== undefined && slot.failed.count > 0) {
+            closed.failed ??= new Sketch();
+            closed.failed.merge(slot.failed);
+          }
+        }
+      }
+      closed.from = from;
+      closed.to = to;
+    }
+    return closed;
   }
 
   /** @internal brings the window up to the current slice. */

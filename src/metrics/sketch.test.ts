@@ -185,6 +185,28 @@ describe('Sketch', () => {
     expect(s.countAtMost(20)).toBe(2 ** 32 + 5);
   });
 
+  it('merges in 32 bits while the total fits, and in 64 bits past 2^32 values (no wrap)', () => {
+    const big = () =>
+      Sketch.fromJSON({
+        ...new Sketch().toJSON(),
+        count: 3e9,
+        sum: 6e10,
+        min: 20,
+        max: 20,
+        buckets: [bucketKey(20), 3e9],
+      });
+    const a = big();
+    expect(a.counts).toBeInstanceOf(Uint32Array);
+    a.merge(big());
+    expect(a.counts).toBeInstanceOf(Float64Array);
+    expect(a.countAtMost(20)).toBe(6e9);
+    const small = new Sketch();
+    small.record(5);
+    small.merge(small);
+    expect(small.counts).toBeInstanceOf(Uint32Array);
+    expect(small.count).toBe(2);
+  });
+
   it('counts in 16 bits and widens a bucket array past 65,535 in one bucket without losing a value', () => {
     const s = new Sketch();
     s.record(20);

@@ -66,6 +66,26 @@ function addCounts(
   else addFrom64(dst, src, first, last, shift);
 }
 
+function add16To32(
+  dst: Uint32Array,
+  src: Uint16Array,
+  first: number,
+  last: number,
+  shift: number,
+): void {
+  for (let i = first; i <= last; i++) dst[i + shift]! += src[i]!;
+}
+
+function add32To32(
+  dst: Uint32Array,
+  src: Uint32Array,
+  first: number,
+  last: number,
+  shift: number,
+): void {
+  for (let i = first; i <= last; i++) dst[i + shift]! += src[i]!;
+}
+
 function addFrom16(
   dst: Float64Array,
   src: Uint16Array,
@@ -209,13 +229,21 @@ export class Sketch {
     while (first <= last && src[first] === 0) first++;
     while (last >= first && src[last] === 0) last--;
     if (first > last) return this;
-    // Merged sketches are aggregates: they count in 64-bit floats.
+    // A narrow sketch merges in 32 bits while its total fits (no bucket can wrap), else in 64.
     if (!this.#wide) {
-      this.#wide = true;
-      this.counts = Float64Array.from(this.counts);
+      if (src instanceof Float64Array || this.count > 0xffffffff) {
+        this.#wide = true;
+        this.counts = Float64Array.from(this.counts);
+      } else if (this.counts instanceof Uint16Array) {
+        this.counts = Uint32Array.from(this.counts);
+      }
     }
     this.#ensure(other.offset + first, other.offset + last);
-    addCounts(this.counts as Float64Array, src, first, last, other.offset - this.offset);
+    const dst = this.counts;
+    const shift = other.offset - this.offset;
+    if (dst instanceof Float64Array) addCounts(dst, src, first, last, shift);
+    else if (src instanceof Uint16Array) add16To32(dst as Uint32Array, src, first, last, shift);
+    else add32To32(dst as Uint32Array, src as Uint32Array, first, last, shift);
     return this;
   }
 
