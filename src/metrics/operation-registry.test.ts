@@ -62,6 +62,42 @@ describe('OperationRegistry', () => {
     expect(ops.stats('a', { lifetime: true })!.count).toBe(2);
   });
 
+  it('keeps the merged closed slices right as the window moves (cache against exact figures)', () => {
+    const clock = fakeClock();
+    const ops = registry(clock);
+    const op = ops.operation('a');
+    const log: Array<[number, number, boolean]> = [];
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let minute = 0; minute < 25; minute++) {
+      for (let k = 0; k < 3; k++) {
+        clock.t = minute * MINUTE + k * 20_000;
+        ops.sliceClock.advance(clock.t); // what the slice timer does in production
+        const n = Math.floor(rand() * 20);
+        for (let i = 0; i < n; i++) {
+          const ms = 1 + rand() * 500;
+          const ok = rand() > 0.1;
+          op.record(ms, ok);
+          log.push([minute, ms, ok]);
+        }
+        const inWindow = log.filter(([m]) => m > minute - 10);
+        const s = ops.stats('a')!;
+        expect(s.count).toBe(inWindow.length);
+        expect(s.errorCount).toBe(inWindow.filter(([, , ok]) => !ok).length);
+        expect(s.totalMs).toBeCloseTo(
+          inWindow.reduce((sum, [, ms]) => sum + ms, 0),
+          6,
+        );
+        if (inWindow.length > 0) expect(s.maxMs).toBe(Math.max(...inWindow.map(([, ms]) => ms)));
+        expect(ops.snapshot().overall.count).toBe(inWindow.length);
+      }
+    }
+    expect(ops.stats('a', { lifetime: true })!.count).toBe(log.length);
+  });
+
   it('reads a shorter window on request', () => {
     const clock = fakeClock();
     const ops = registry(clock);
