@@ -398,6 +398,7 @@ export class PerformanceMonitor implements AsyncDisposable {
     this.operations.close();
   }
 
+  /** Same as {@link close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
