@@ -9,9 +9,13 @@ export type {
   SessionInfo,
   SessionStats,
 } from './capacity/index.js';
-export type { Clock, KeelErrorCode } from './core/index.js';
+export type { Clock, CorruptionReason, KeelErrorCode } from './core/index.js';
 export {
+  BackupCorruptError,
+  BackupNotFoundError,
   CapacityExceededError,
+  isBackupCorruptError,
+  isBackupNotFoundError,
   isCapacityExceededError,
   isKeelError,
   KeelError,

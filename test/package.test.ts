@@ -22,6 +22,7 @@ describe('the published package', () => {
     expect(typeof metrics.MetricRegistry).toBe('function');
     expect(typeof (await import('keel/targets')).Targets).toBe('function');
     expect(typeof (await import('keel/capacity')).CapacityTracker).toBe('function');
+    expect(typeof (await import('keel/backup')).BackupStore).toBe('function');
     expect(typeof (await import('keel/core')).systemClock.now()).toBe('number');
   });
 

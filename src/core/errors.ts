@@ -1,5 +1,8 @@
 /** Codes of the errors Keel throws; stable across versions. */
-export type KeelErrorCode = 'KEEL_CAPACITY_EXCEEDED';
+export type KeelErrorCode =
+  | 'KEEL_CAPACITY_EXCEEDED'
+  | 'KEEL_BACKUP_NOT_FOUND'
+  | 'KEEL_BACKUP_CORRUPT';
 
 /** Base class of Keel's own errors. Check with the `isXxxError` guards, not `instanceof`. */
 export class KeelError extends Error {
@@ -32,6 +35,44 @@ export class CapacityExceededError extends KeelError {
   }
 }
 
+/** Thrown by restore for an id that names no backup, or when no backup verifies. */
+export class BackupNotFoundError extends KeelError {
+  override readonly code = 'KEEL_BACKUP_NOT_FOUND' as const;
+  readonly id: string;
+
+  constructor(id: string) {
+    super(
+      'KEEL_BACKUP_NOT_FOUND',
+      `no backup "${id}"; list the backups with listBackups() or \`keel backup list\``,
+    );
+    this.name = 'BackupNotFoundError';
+    this.id = id;
+  }
+}
+
+/** Why a file is not a valid backup. */
+export type CorruptionReason =
+  | 'empty'
+  | 'not-gzip'
+  | 'truncated'
+  | 'bad-header'
+  | 'wrong-format'
+  | 'length-mismatch'
+  | 'checksum-mismatch'
+  | 'bad-json';
+
+/** A file that is not a valid backup, with why. It is never restored. */
+export class BackupCorruptError extends KeelError {
+  override readonly code = 'KEEL_BACKUP_CORRUPT' as const;
+  readonly reason: CorruptionReason;
+
+  constructor(reason: CorruptionReason, message: string, options?: ErrorOptions) {
+    super('KEEL_BACKUP_CORRUPT', `corrupt backup (${reason}): ${message}`, options);
+    this.name = 'BackupCorruptError';
+    this.reason = reason;
+  }
+}
+
 function hasCode(e: unknown, code: KeelErrorCode): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
 }
@@ -45,4 +86,14 @@ export function isKeelError(e: unknown): e is KeelError {
 /** True for a {@link CapacityExceededError}, even from a second copy of the package. */
 export function isCapacityExceededError(e: unknown): e is CapacityExceededError {
   return hasCode(e, 'KEEL_CAPACITY_EXCEEDED');
+}
+
+/** True for a {@link BackupNotFoundError}, even from a second copy of the package. */
+export function isBackupNotFoundError(e: unknown): e is BackupNotFoundError {
+  return hasCode(e, 'KEEL_BACKUP_NOT_FOUND');
+}
+
+/** True for a {@link BackupCorruptError}, even from a second copy of the package. */
+export function isBackupCorruptError(e: unknown): e is BackupCorruptError {
+  return hasCode(e, 'KEEL_BACKUP_CORRUPT');
 }

@@ -1,8 +1,12 @@
 export type { Clock } from './clock.js';
 export { systemClock, toEpochMs } from './clock.js';
-export type { KeelErrorCode } from './errors.js';
+export type { CorruptionReason, KeelErrorCode } from './errors.js';
 export {
+  BackupCorruptError,
+  BackupNotFoundError,
   CapacityExceededError,
+  isBackupCorruptError,
+  isBackupNotFoundError,
   isCapacityExceededError,
   isKeelError,
   KeelError,

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
+import { BackupCorruptError } from '../core/index.js';
+
+const gzip = promisify(gzipCb);
+const gunzip = promisify(gunzipCb);
+
+/** Identifies a Keel backup file; checked before anything else is trusted. */
+export const BACKUP_FORMAT = 'keel-backup';
+/** Version of the file layout this code writes and reads. */
+export const BACKUP_FORMAT_VERSION = 1;
+
+/**
+ * The first line of a backup, before the payload. Everything needed to check
+ * the payload is here: its length and its SHA-256.
+ */
+export interface BackupHeader {
+  format: typeof BACKUP_FORMAT;
+  version: typeof BACKUP_FORMAT_VERSION;
+  /** ISO time the backup was taken. */
+  createdAt: string;
+  /** Increasing number of the backup in its directory. */
+  sequence: number;
+  /** Why it was taken: `scheduled`, `manual`, `final`, … */
+  reason: string;
+  /** Length of the payload JSON in bytes (UTF-8). */
+  payloadBytes: number;
+  /** SHA-256 of the payload bytes, hex. */
+  sha256: string;
+}
+
+/** What {@link encodeBackup} needs besides the payload. */
+export interface BackupMeta {
+  createdAt: Date;
+  sequence: number;
+  reason: string;
+}
+
+/**
+ * Builds the bytes of a backup file: gzip of `header JSON + "\n" + payload`,
+ * where the header carries the payload's length and SHA-256.
+ * `payload` is the already serialised JSON, in one or more chunks.
+ */
+export async function encodeBackup(
+  payload: readonly Buffer[],
+  meta: BackupMeta,
+): Promise<{ bytes: Buffer; header: BackupHeader }> {
+  const hash = createHash('sha256');
+  let payloadBytes = 0;
+  for (const chunk of payload) {
+    hash.update(chunk);
+    payloadBytes += chunk.length;
+  }
+  const header: BackupHeader = {
+    format: BACKUP_FORMAT,
+    version: BACKUP_FORMAT_VERSION,
+    createdAt: meta.createdAt.toISOString(),
+    sequence: meta.sequence,
+    reason: meta.reason,
+    payloadBytes,
+    sha256: hash.digest('hex'),
+  };
+  const plain = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...payload]);
+  return { bytes: await gzip(plain), header };
+}
+
+/**
+ * Reads and checks the bytes of a backup file: gzip, header, length and
+ * checksum. Returns the header and the payload bytes; parses nothing else.
+ * @throws BackupCorruptError with the reason the file is not a valid backup
+ */
+export async function decodeBackup(
+  bytes: Buffer,
+): Promise<{ header: BackupHeader; payload: Buffer }> {
+  if (bytes.length === 0) throw new BackupCorruptError('empty', 'the file is empty');
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    throw new BackupCorruptError('not-gzip', 'the file is not gzip-compressed');
+  }
+  let plain: Buffer;
+  try {
+    plain = await gunzip(bytes);
+  } catch (error) {
+    throw new BackupCorruptError('truncated', 'the compressed data is cut short or damaged', {
+      cause: error,
+    });
+  }
+  const newline = plain.indexOf(0x0a);
+  if (newline < 0) throw new BackupCorruptError('bad-header', 'the header line is missing');
+  let header: unknown;
+  try {
+    header = JSON.parse(plain.subarray(0, newline).toString('utf8'));
+  } catch (error) {
+    throw new BackupCorruptError('bad-header', 'the header is not JSON', { cause: error });
+  }
+  const h = checkHeader(header);
+  const payload = plain.subarray(newline + 1);
+  if (payload.length !== h.payloadBytes) {
+    throw new BackupCorruptError(
+      'length-mismatch',
+      `the payload has ${payload.length} bytes, the header says ${h.payloadBytes}`,
+    );
+  }
+  const sha256 = createHash('sha256').update(payload).digest('hex');
+  if (sha256 !== h.sha256) {
+    throw new BackupCorruptError('checksum-mismatch', 'the payload does not match its SHA-256');
+  }
+  return { header: h, payload };
+}
+
+/**
+ * Parses a verified payload. `JSON.parse` defines a `__proto__` key as a
+ * plain own property, so a restored document pollutes no prototype.
+ * @throws BackupCorruptError('bad-json') when the payload is not JSON
+ */
+export function parsePayload(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch (error) {
+    throw new BackupCorruptError('bad-json', 'the payload is not JSON', { cause: error });
+  }
+}
+
+function checkHeader(h: unknown): BackupHeader {
+  const x = h as Partial<BackupHeader> | null;
+  if (typeof x !== 'object' || x === null || x.format !== BACKUP_FORMAT) {
+    throw new BackupCorruptError('wrong-format', 'not a Keel backup');
+  }
+  if (x.version !== BACKUP_FORMAT_VERSION) {
+    throw new BackupCorruptError(
+      'wrong-format',
+      `backup format version ${String(x.version)} is not supported by this Keel (reads ${BACKUP_FORMAT_VERSION})`,
+    );
+  }
+  const valid =
+    typeof x.createdAt === 'string' &&
+    !Number.isNaN(Date.parse(x.createdAt)) &&
+    Number.isSafeInteger(x.sequence) &&
+    (x.sequence as number) >= 0 &&
+    typeof x.reason === 'string' &&
+    Number.isSafeInteger(x.payloadBytes) &&
+    (x.payloadBytes as number) >= 0 &&
+    typeof x.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(x.sha256);
+  if (!valid)
+    throw new BackupCorruptError('bad-header', 'the header has missing or invalid fields');
+  return x as BackupHeader;
+}

@@ -1,0 +1,151 @@
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isBackupCorruptError, isBackupNotFoundError } from '../core/index.js';
+import { type BackupFs, BackupStore, backupId, checkBackupId } from './backup-store.js';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(join(tmpdir(), 'keel-store-'));
+});
+
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const json = (value: unknown) => [Buffer.from(JSON.stringify(value))];
+const at = (s: number) => new Date(Date.UTC(2026, 10, 27, 10, 0, s));
+
+async function caught(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('BackupStore', () => {
+  it('writes 0600 files in a 0700 directory, named by UTC time and sequence', async () => {
+    const store = new BackupStore({ dir: join(dir, 'backups') });
+    const info = await store.write(json({ a: 1 }), { reason: 'manual', createdAt: at(1) });
+    expect(info).toMatchObject({
+      id: 'keel-backup-20261127T100001000Z-000001',
+      sequence: 1,
+      reason: 'manual',
+      sizeBytes: 7,
+      createdAt: '2026-11-27T10:00:01.000Z',
+    });
+    const path = join(dir, 'backups', `${info.id}.json.gz`);
+    expect((await fs.stat(path)).mode & 0o777).toBe(0o600);
+    expect((await fs.stat(join(dir, 'backups'))).mode & 0o777).toBe(0o700);
+    expect(info.storedBytes).toBe((await fs.stat(path)).size);
+    expect(await fs.readdir(join(dir, 'backups'))).toEqual([`${info.id}.json.gz`]);
+  });
+
+  it('lists newest first and restores by id and latest', async () => {
+    const store = new BackupStore({ dir });
+    const first = await store.write(json({ v: 1 }), { reason: 'scheduled', createdAt: at(1) });
+    const second = await store.write(json({ v: 2 }), { reason: 'scheduled', createdAt: at(2) });
+    expect((await store.list()).map((b) => b.id)).toEqual([second.id, first.id]);
+    expect((await store.read(first.id)).data).toEqual({ v: 1 });
+    expect(await store.restoreLatest()).toMatchObject({ data: { v: 2 }, skippedCorrupt: [] });
+  });
+
+  it('continues the sequence of a directory written by an earlier process', async () => {
+    await new BackupStore({ dir }).write(json(1), { reason: 'manual', createdAt: at(1) });
+    const info = await new BackupStore({ dir }).write(json(2), {
+      reason: 'manual',
+      createdAt: at(2),
+    });
+    expect(info.sequence).toBe(2);
+  });
+
+  it('skips a corrupt newest backup, moves it aside and restores the one before', async () => {
+    const store = new BackupStore({ dir });
+    await store.write(json({ v: 1 }), { reason: 'manual', createdAt: at(1) });
+    const bad = await store.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) });
+    const path = join(dir, `${bad.id}.json.gz`);
+    const bytes = await fs.readFile(path);
+    await fs.writeFile(path, bytes.subarray(0, bytes.length - 9));
+    const restored = await store.restoreLatest();
+    expect(restored.data).toEqual({ v: 1 });
+    expect(restored.skippedCorrupt).toEqual([
+      expect.objectContaining({ id: bad.id, reason: 'truncated' }),
+    ]);
+    expect(await fs.readdir(join(dir, 'corrupt'))).toEqual([`${bad.id}.json.gz`]);
+    expect(isBackupCorruptError(await caught(store.read(bad.id)))).toBe(false);
+  });
+
+  it('reports a read of a corrupt file as corrupt', async () => {
+    const store = new BackupStore({ dir });
+    const info = await store.write(json({ v: 1 }), { reason: 'manual', createdAt: at(1) });
+    await fs.writeFile(join(dir, `${info.id}.json.gz`), Buffer.alloc(100));
+    expect(isBackupCorruptError(await caught(store.read(info.id)))).toBe(true);
+    expect(isBackupNotFoundError(await caught(store.restoreLatest()))).toBe(true);
+  });
+
+  it.each([['../../etc/passwd'], ['keel-backup-20261127T100001000Z-000001/../x'], [''], [42]])(
+    'rejects the id %j without touching the file system',
+    async (id) => {
+      const store = new BackupStore({ dir });
+      expect(() => checkBackupId(id)).toThrow(RangeError);
+      await expect(store.read(id as string)).rejects.toThrow(RangeError);
+    },
+  );
+
+  it('says not found for an unknown well-formed id', async () => {
+    const store = new BackupStore({ dir });
+    const error = await caught(store.read(backupId(at(1), 99)));
+    expect(isBackupNotFoundError(error)).toBe(true);
+  });
+
+  it.each(['open', 'writeFile', 'sync', 'rename'])(
+    'keeps earlier backups intact and leaves no temp file when %s fails with ENOSPC',
+    async (step) => {
+      const store = new BackupStore({ dir, fs: faulty(step) });
+      const good = await new BackupStore({ dir }).write(json({ v: 1 }), {
+        reason: 'manual',
+        createdAt: at(1),
+      });
+      const error = (await caught(
+        store.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) }),
+      )) as NodeJS.ErrnoException;
+      expect(error.code).toBe('ENOSPC');
+      expect(await fs.readdir(dir)).toEqual([`${good.id}.json.gz`]);
+      expect((await new BackupStore({ dir }).restoreLatest()).data).toEqual({ v: 1 });
+    },
+  );
+});
+
+/** The real file system, failing at one step with ENOSPC. */
+function faulty(step: string): BackupFs {
+  const enospc = () => Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+  let armed = true;
+  return {
+    ...fs,
+    open: (async (path: string, flags?: string, mode?: number) => {
+      if (step === 'open' && flags === 'wx') throw enospc();
+      const handle = await fs.open(path, flags, mode);
+      if (flags !== 'wx') return handle;
+      return new Proxy(handle, {
+        get(target, prop, receiver) {
+          if (prop === step && armed) {
+            armed = false;
+            return async () => {
+              throw enospc();
+            };
+          }
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    }) as BackupFs['open'],
+    rename: (async (from: string, to: string) => {
+      if (step === 'rename') throw enospc();
+      return fs.rename(from, to);
+    }) as BackupFs['rename'],
+  };
+}

@@ -1,0 +1,15 @@
+export type { BackupHeader, BackupMeta } from './backup-format.js';
+export {
+  BACKUP_FORMAT,
+  BACKUP_FORMAT_VERSION,
+  decodeBackup,
+  encodeBackup,
+  parsePayload,
+} from './backup-format.js';
+export type { BackupFs, BackupInfo, BackupStoreOptions, CorruptBackup } from './backup-store.js';
+export {
+  BackupStore,
+  backupId,
+  CORRUPT_DIR,
+  checkBackupId,
+} from './backup-store.js';
