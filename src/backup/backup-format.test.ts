@@ -54,9 +54,8 @@ describe('backup format', () => {
         const copy = Buffer.from(bytes);
         copy[bit >> 3]! ^= 1 << (bit & 7);
         if ((await reasonOf(copy)) === 'valid') {
-          // Only gzip's own metadata (modification time, OS byte) is unchecked.
+          // Only gzip's own member metadata (modification time, OS byte) is unchecked.
           expect(parsePayload((await decodeBackup(copy)).payload)).toEqual(value);
-          expect(bit >> 3).toBeLessThan(10);
         }
       }),
       { numRuns: 300 },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
+import { createGzip, gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import { BackupCorruptError } from '../core/index.js';
 
 const gzip = promisify(gzipCb);
@@ -38,20 +39,37 @@ export interface BackupMeta {
 }
 
 /**
- * Builds the bytes of a backup file: gzip of `header JSON + "\n" + payload`,
- * where the header carries the payload's length and SHA-256.
- * `payload` is the already serialised JSON, in one or more chunks.
+ * Builds the bytes of a backup file: `header JSON + "\n" + payload`, gzip
+ * compressed, where the header carries the payload's length and SHA-256.
+ * The payload (serialised JSON) comes in chunks, as an array or as an async
+ * iterable; it is hashed chunk by chunk and compressed off the event loop
+ * (zlib's thread pool), in a gzip member of its own after the header's.
  */
 export async function encodeBackup(
-  payload: readonly Buffer[],
+  payload: Iterable<Buffer> | AsyncIterable<Buffer>,
   meta: BackupMeta,
 ): Promise<{ bytes: Buffer; header: BackupHeader }> {
   const hash = createHash('sha256');
+  const gz = createGzip();
+  const compressed: Buffer[] = [];
+  gz.on('data', (chunk: Buffer) => compressed.push(chunk));
+  const done = new Promise<void>((resolve, reject) => {
+    gz.once('end', resolve);
+    gz.once('error', reject);
+  });
   let payloadBytes = 0;
-  for (const chunk of payload) {
-    hash.update(chunk);
-    payloadBytes += chunk.length;
+  try {
+    for await (const chunk of payload) {
+      hash.update(chunk);
+      payloadBytes += chunk.length;
+      if (!gz.write(chunk)) await once(gz, 'drain');
+    }
+  } catch (error) {
+    gz.destroy();
+    throw error;
   }
+  gz.end();
+  await done;
   const header: BackupHeader = {
     format: BACKUP_FORMAT,
     version: BACKUP_FORMAT_VERSION,
@@ -61,8 +79,8 @@ export async function encodeBackup(
     payloadBytes,
     sha256: hash.digest('hex'),
   };
-  const plain = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...payload]);
-  return { bytes: await gzip(plain), header };
+  const head = await gzip(Buffer.from(`${JSON.stringify(header)}\n`));
+  return { bytes: Buffer.concat([head, ...compressed]), header };
 }
 
 /**

@@ -91,12 +91,13 @@ export class BackupStore {
   }
 
   /**
-   * Writes one backup of the serialised `payload` and returns its info once
+   * Writes one backup of the serialised `payload` (chunks of JSON, e.g. from
+   * `serializeJson`) and returns its info once
    * the file and its directory entry are on disk.
    * @throws the file system's error (ENOSPC, EACCES, …); earlier backups stay intact
    */
   async write(
-    payload: readonly Buffer[],
+    payload: Iterable<Buffer> | AsyncIterable<Buffer>,
     meta: { reason: string; createdAt: Date },
   ): Promise<BackupInfo> {
     const started = performance.now();

@@ -13,3 +13,5 @@ export {
   CORRUPT_DIR,
   checkBackupId,
 } from './backup-store.js';
+export type { SerializeOptions } from './serialize.js';
+export { serializeJson } from './serialize.js';
