@@ -1,4 +1,11 @@
 export type {
+  BackupAttempt,
+  BackupInfo,
+  BackupProvider,
+  BackupStats,
+  CorruptBackup,
+} from './backup/index.js';
+export type {
   CapacityPolicy,
   CapacityState,
   CapacityStateChangedEvent,
@@ -38,6 +45,7 @@ export type {
   MonitorMetricsOptions,
   PerformanceMonitorOptions,
   RecordOptions,
+  RestoreResult,
   SystemHealth,
 } from './monitor.js';
 export { createMonitor, PerformanceMonitor } from './monitor.js';

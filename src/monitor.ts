@@ -1,4 +1,12 @@
 import {
+  type BackupInfo,
+  type BackupProvider,
+  BackupService,
+  type BackupStats,
+  BackupStore,
+  type CorruptBackup,
+} from './backup/index.js';
+import {
   BUILT_IN_LIMITS,
   CapacityTracker,
   type ResourceOptions,
@@ -58,6 +66,12 @@ export interface SystemHealth {
   activeSessions: number;
   sessions: SessionStats;
   capacity: ResourceStatus[];
+  /** Fraction 0..1 of backup attempts that succeeded; 1 before any. */
+  backupSuccessRate: number;
+  /** ISO time of the last good backup, `null` before any. */
+  lastBackupAt: string | null;
+  /** Backup statistics without the attempt history (see `monitor.backups.stats()`). */
+  backups: Omit<BackupStats, 'history'>;
 }
 
 /** Options of the metrics part of a {@link PerformanceMonitor}. */
@@ -99,6 +113,20 @@ export interface PerformanceMonitorOptions {
   };
   /** Error rate at which health is DOWN, once the window has 20 calls. @defaultValue 0.5 */
   downErrorRate?: number;
+  /** Directory of the backups, created (0700) at the first backup. @defaultValue 'backups' (the seed's) */
+  backupDir?: string;
+  /** Automatic backups every this many minutes while the app is active. @defaultValue 5 */
+  backupIntervalMinutes?: number;
+  /** Longest the state provider may take, and the bound on the final backup. @defaultValue 30_000 */
+  backupTimeoutMs?: number;
+}
+
+/** What a restore returns. */
+export interface RestoreResult {
+  data: unknown;
+  backup: BackupInfo;
+  /** Newer backups that did not verify, moved to `corrupt/` and skipped. */
+  skippedCorrupt: CorruptBackup[];
 }
 
 /** Options of a measured call. */
@@ -132,10 +160,13 @@ export class PerformanceMonitor implements AsyncDisposable {
   readonly capacity: CapacityTracker;
   /** Active sessions with idle expiry. */
   readonly sessions: SessionTracker;
+  /** Backups: on demand and automatic, history and statistics. */
+  readonly backups: BackupService;
   readonly #clock: Clock;
   readonly #injectedClock: boolean;
   readonly #slos: Slo[] = [];
   readonly #downErrorRate: number;
+  #marks = 0;
   #closed = false;
 
   /** @throws RangeError or TypeError naming the first invalid option */
@@ -165,6 +196,14 @@ export class PerformanceMonitor implements AsyncDisposable {
       ...(m.maxOperations === undefined ? {} : { maxOperations: m.maxOperations }),
     });
     for (const slo of options.slos ?? []) this.addSlo(slo);
+    this.backups = new BackupService({
+      store: new BackupStore({ dir: options.backupDir ?? 'backups' }),
+      activity: () => this.#activity(),
+      ...(options.backupIntervalMinutes === undefined
+        ? {}
+        : { intervalMinutes: options.backupIntervalMinutes }),
+      ...(options.backupTimeoutMs === undefined ? {} : { timeoutMs: options.backupTimeoutMs }),
+    });
   }
 
   // ---- timing -------------------------------------------------------------
@@ -336,6 +375,66 @@ export class PerformanceMonitor implements AsyncDisposable {
     return this.sessions.touch(id);
   }
 
+  // ---- backups ------------------------------------------------------------
+
+  /**
+   * Backs up `provider()` every `backupIntervalMinutes` while the app is
+   * active (a measured operation, a capacity or session change, or
+   * {@link markActivity} since the last backup); never two at once, never
+   * while idle. Failures are recorded and emitted, never thrown.
+   * @example
+   * monitor.startBackupService(() => app.snapshot());
+   */
+  startBackupService(provider: BackupProvider): void {
+    this.backups.start(provider);
+  }
+
+  /** Stops automatic backups, with a final one if there was activity since the last. */
+  async stopBackupService(): Promise<void> {
+    await this.backups.stop();
+  }
+
+  /** Counts as activity for the automatic backups. */
+  markActivity(): void {
+    this.#marks++;
+  }
+
+  /**
+   * Backs `data` up now (seed: `perform_backup`).
+   * @throws when the backup fails (e.g. ENOSPC, a value JSON cannot hold); the failure is also recorded
+   */
+  async performBackup(data: unknown, options?: { reason?: string }): Promise<BackupInfo> {
+    return this.backups.backup(data, options?.reason ?? 'manual');
+  }
+
+  /** Every backup that verifies by its header, newest first. */
+  async listBackups(): Promise<BackupInfo[]> {
+    return this.backups.store.list();
+  }
+
+  /**
+   * Restores one backup.
+   * @throws RangeError for a malformed id, BackupNotFoundError for an unknown one, BackupCorruptError
+   */
+  async restoreBackup(id: string): Promise<RestoreResult> {
+    return this.backups.restore(id);
+  }
+
+  /**
+   * Restores the newest backup that verifies; corrupt ones are skipped and reported.
+   * @throws BackupNotFoundError when none verifies
+   */
+  async restoreLatest(): Promise<RestoreResult> {
+    return this.backups.restoreLatest();
+  }
+
+  #activity(): number {
+    let capacity = 0;
+    for (const r of this.capacity.list()) capacity += r.count + r.peak + r.rejected;
+    const s = this.sessions.stats();
+    return this.operations.recordedCount() + capacity + s.registered + s.ended + this.#marks;
+  }
+
   // ---- health -------------------------------------------------------------
 
   /** The latest health figures and status, synchronously (seed: `get_system_health`). */
@@ -363,6 +462,12 @@ export class PerformanceMonitor implements AsyncDisposable {
       if (status !== 'DOWN') status = 'DEGRADED';
       reasons.push(`${c.name} at ${c.count} of ${c.limit} (${c.state})`);
     }
+    const backups = this.backups.stats();
+    const { history: _, ...withoutHistory } = backups;
+    if (backups.consecutiveFailures > 0) {
+      if (status !== 'DOWN') status = 'DEGRADED';
+      reasons.push(`the last ${backups.consecutiveFailures} backup attempt(s) failed`);
+    }
     if (status === 'UNKNOWN') reasons.push('no operations measured in the window yet');
     return {
       status,
@@ -381,6 +486,9 @@ export class PerformanceMonitor implements AsyncDisposable {
       activeSessions: this.sessions.activeCount,
       sessions: this.sessions.stats(),
       capacity,
+      backupSuccessRate: backups.successRate,
+      lastBackupAt: backups.lastSuccessAt,
+      backups: withoutHistory,
     };
   }
 
@@ -395,6 +503,7 @@ export class PerformanceMonitor implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.backups.stop();
     this.operations.close();
   }
 

@@ -6,6 +6,13 @@ export {
   encodeBackup,
   parsePayload,
 } from './backup-format.js';
+export type {
+  BackupAttempt,
+  BackupProvider,
+  BackupServiceOptions,
+  BackupStats,
+} from './backup-service.js';
+export { BackupService } from './backup-service.js';
 export type { BackupFs, BackupInfo, BackupStoreOptions, CorruptBackup } from './backup-store.js';
 export {
   BackupStore,

@@ -247,6 +247,16 @@ export class OperationRegistry {
     return { total, bad };
   }
 
+  /** Every value recorded since start, over all operations: a cheap activity fingerprint. */
+  recordedCount(): number {
+    let total = 0;
+    for (const op of this.#all()) {
+      for (const slot of op.slots) total += slot.ok.count + (slot.failed?.count ?? 0);
+      total += op.retiredOk.count + (op.retiredFailed?.count ?? 0);
+    }
+    return total;
+  }
+
   /** What happened to names past `maxOperations`. */
   overflow(): OperationOverflow {
     return {

@@ -1,0 +1,166 @@
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BackupService } from './backup-service.js';
+import { BackupStore } from './backup-store.js';
+
+let dir: string;
+let activity: number;
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(join(tmpdir(), 'keel-service-'));
+  activity = 0;
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+function service(options: { timeoutMs?: number; historySize?: number } = {}) {
+  return new BackupService({
+    store: new BackupStore({ dir }),
+    activity: () => activity,
+    intervalMinutes: 5,
+    ...options,
+  });
+}
+
+/** Lets timers fire and the backup's real file I/O finish. */
+async function advance(ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+  await vi.waitFor(async () => {
+    await new Promise((r) => setImmediate(r));
+  });
+}
+
+async function settle(s: BackupService): Promise<void> {
+  await vi.waitFor(() => expect(s.stats().running).toBe(false), { timeout: 5000 });
+}
+
+describe('BackupService', () => {
+  it('backs up every interval while active, and skips while idle', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const s = service();
+    let n = 0;
+    s.start(() => ({ n: ++n }));
+    activity = 1;
+    await advance(5 * 60_000);
+    await settle(s);
+    expect(s.stats()).toMatchObject({ attempts: 1, successRate: 1 });
+    await advance(5 * 60_000); // idle: no activity since the last backup
+    await settle(s);
+    expect(s.stats().attempts).toBe(1);
+    activity = 2;
+    await advance(5 * 60_000);
+    await settle(s);
+    expect(s.stats().attempts).toBe(2);
+    expect((await s.restoreLatest()).data).toEqual({ n: 2 });
+    await s.stop();
+  });
+
+  it('takes a final backup at stop only when there was activity since the last', async () => {
+    const s = service();
+    s.start(() => ({ v: activity }));
+    await s.stop();
+    expect(s.stats().attempts).toBe(0);
+    s.start(() => ({ v: activity }));
+    activity = 3;
+    await s.stop();
+    expect(s.stats().history[0]).toMatchObject({ ok: true, reason: 'final' });
+    await s.stop(); // idempotent
+    expect(s.stats().attempts).toBe(1);
+  });
+
+  it('never runs two backups at once: manual backups queue, scheduled ticks coalesce', async () => {
+    const s = service();
+    const [a, b, c] = await Promise.all([
+      s.backup({ i: 1 }),
+      s.backup({ i: 2 }),
+      s.backup({ i: 3 }),
+    ]);
+    expect([a.sequence, b.sequence, c.sequence]).toEqual([1, 2, 3]);
+    expect((await s.restoreLatest()).data).toEqual({ i: 3 });
+  });
+
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('db gone');
+      },
+      'PROVIDER_FAILED',
+    ],
+    ['rejects', () => Promise.reject(new Error('db gone')), 'PROVIDER_FAILED'],
+    [
+      'returns a cycle',
+      () => {
+        const a: Record<string, unknown> = {};
+        a.a = { a };
+        return a;
+      },
+      'NOT_SERIALISABLE',
+    ],
+    ['returns a BigInt', () => ({ n: 1n }), 'NOT_SERIALISABLE'],
+    ['returns undefined', () => undefined, 'NOT_SERIALISABLE'],
+  ])('records a provider that %s, and goes on', async (_, provider, code) => {
+    const s = service();
+    s.start(provider);
+    activity = 1;
+    await s.stop();
+    expect(s.stats()).toMatchObject({
+      attempts: 1,
+      failures: 1,
+      successRate: 0,
+      consecutiveFailures: 1,
+    });
+    expect(s.stats().history[0]).toMatchObject({ ok: false, reason: 'final', errorCode: code });
+    await s.backup({ fine: true });
+    expect(s.stats()).toMatchObject({ attempts: 2, successRate: 0.5, consecutiveFailures: 0 });
+  });
+
+  it('gives up on a provider that hangs after timeoutMs, and passes it an aborted signal', async () => {
+    const s = service({ timeoutMs: 50 });
+    let signal: AbortSignal | undefined;
+    s.start((ctx) => {
+      signal = ctx.signal;
+      return new Promise(() => {});
+    });
+    activity = 1;
+    await s.stop();
+    expect(s.stats().history[0]).toMatchObject({ ok: false, errorCode: 'PROVIDER_TIMEOUT' });
+    expect(signal?.aborted).toBe(true);
+  });
+
+  it('keeps the last 100 attempts (seed: history of the last 100)', async () => {
+    const s = service({ historySize: 100 });
+    for (let i = 0; i < 105; i++) await s.backup(i).catch(() => undefined);
+    const stats = s.stats();
+    expect(stats.history).toHaveLength(100);
+    expect(stats.attempts).toBe(105);
+    expect(stats.history[0]!.id).toMatch(/-000105$/);
+  });
+
+  it('emits completed, failed and restored events; a throwing listener breaks nothing', async () => {
+    const s = service();
+    const seen: string[] = [];
+    s.onBackupCompleted((i) => seen.push(`ok ${i.sequence}`));
+    s.onBackupFailed((a) => seen.push(`failed ${a.errorCode}`));
+    s.onRestoreCompleted((i) => seen.push(`restored ${i.sequence}`));
+    s.onBackupCompleted(() => {
+      throw new Error('listener bug');
+    });
+    await s.backup({ a: 1 });
+    await expect(s.backup({ n: 1n })).rejects.toThrow(TypeError);
+    await s.restoreLatest();
+    expect(seen).toEqual(['ok 1', 'failed NOT_SERIALISABLE', 'restored 1']);
+  });
+
+  it('rejects bad options and providers naming them', () => {
+    expect(
+      () => new BackupService({ store: new BackupStore({ dir }), intervalMinutes: 0 }),
+    ).toThrow(/backupIntervalMinutes/);
+    expect(() => service().start('nope' as never)).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,313 @@
+import { Emitter } from '../core/index.js';
+import type { BackupInfo, BackupStore, CorruptBackup } from './backup-store.js';
+import { serializeJson } from './serialize.js';
+
+/** Returns the state to back up; may be async. Gets a signal that aborts on timeout. */
+export type BackupProvider = (context: { signal: AbortSignal }) => unknown;
+
+/** One backup attempt, kept in the last-100 history. */
+export interface BackupAttempt {
+  /** ISO time the attempt started. */
+  at: string;
+  ok: boolean;
+  reason: string;
+  durationMs: number;
+  /** Set when it succeeded. */
+  id?: string;
+  /** Error code (`ENOSPC`, `EACCES`, `PROVIDER_FAILED`, `PROVIDER_TIMEOUT`, `NOT_SERIALISABLE`, …) when it failed. */
+  errorCode?: string;
+  /** Error message, truncated to 200 characters, when it failed. */
+  error?: string;
+}
+
+/** Backup statistics (seed: success rate, history). */
+export interface BackupStats {
+  attempts: number;
+  failures: number;
+  /** Fraction 0..1 of attempts that succeeded; 1 before any attempt. */
+  successRate: number;
+  consecutiveFailures: number;
+  /** ISO time of the last successful backup, if any. */
+  lastSuccessAt: string | null;
+  /** Age of the last good backup in ms: the real recovery point. `null` before any. */
+  lastGoodBackupAgeMs: number | null;
+  running: boolean;
+  scheduled: boolean;
+  intervalMinutes: number;
+  /** The last attempts, newest first (at most 100). */
+  history: BackupAttempt[];
+}
+
+/** Options of a {@link BackupService}. */
+export interface BackupServiceOptions {
+  store: BackupStore;
+  /** @defaultValue 5 (the seed's) */
+  intervalMinutes?: number;
+  /** Longest a provider may take, and the bound on the final backup at stop. @defaultValue 30_000 */
+  timeoutMs?: number;
+  /** How much activity has happened so far; a backup is taken only when it changed. */
+  activity?: () => number;
+  /** Attempts kept in the history. @defaultValue 100 */
+  historySize?: number;
+  /** Wall clock for backup times. @defaultValue `() => new Date()` */
+  now?: () => Date;
+}
+
+/** A failed attempt as an error with a code. */
+class AttemptError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * Takes backups on demand and every `intervalMinutes` while the app is
+ * active, one at a time, never throwing into the application: failures are
+ * recorded, counted and emitted.
+ *
+ * @example
+ * const service = new BackupService({ store, activity: () => monitor.activity });
+ * service.start(() => app.snapshot());
+ * await service.stop(); // final backup if anything happened since the last one
+ */
+export class BackupService {
+  readonly intervalMinutes: number;
+  readonly #store: BackupStore;
+  readonly #timeoutMs: number;
+  readonly #activity: () => number;
+  readonly #historySize: number;
+  readonly #now: () => Date;
+  readonly #history: BackupAttempt[] = [];
+  readonly #completed = new Emitter<BackupInfo>();
+  readonly #failed = new Emitter<BackupAttempt>();
+  readonly #restored = new Emitter<BackupInfo>();
+  #attempts = 0;
+  #failures = 0;
+  #consecutiveFailures = 0;
+  #lastSuccess: Date | undefined;
+  #running: Promise<unknown> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #provider: BackupProvider | undefined;
+  #backedUpActivity = Number.NaN;
+
+  /** Fires after each successful backup. */
+  readonly onBackupCompleted = this.#completed.on;
+  /** Fires after each failed attempt. */
+  readonly onBackupFailed = this.#failed.on;
+  /** Fires after each successful restore. */
+  readonly onRestoreCompleted = this.#restored.on;
+  /** Where the backups are. */
+  readonly store: BackupStore;
+
+  /** @throws RangeError naming an invalid option */
+  constructor(options: BackupServiceOptions) {
+    const interval = options.intervalMinutes ?? 5;
+    if (!(interval > 0) || !Number.isFinite(interval)) {
+      throw new RangeError(`backupIntervalMinutes must be a number > 0, got ${interval}`);
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`);
+    this.intervalMinutes = interval;
+    this.#store = options.store;
+    this.store = options.store;
+    this.#timeoutMs = timeoutMs;
+    this.#activity = options.activity ?? (() => 0);
+    this.#historySize = options.historySize ?? 100;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** True while the schedule runs. */
+  get scheduled(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /**
+   * Starts backing up `provider()` every `intervalMinutes` while there was
+   * activity since the last backup. Calling it again replaces the provider.
+   */
+  start(provider: BackupProvider): void {
+    if (typeof provider !== 'function') {
+      throw new TypeError('startBackupService needs a function that returns the state to back up');
+    }
+    this.#provider = provider;
+    if (this.#timer !== undefined) return;
+    // Activity is counted from here: a service started on an idle app backs nothing up.
+    if (Number.isNaN(this.#backedUpActivity)) this.#backedUpActivity = this.#activity();
+    this.#timer = setInterval(() => {
+      void this.#tick();
+    }, this.intervalMinutes * 60_000);
+    this.#timer.unref();
+  }
+
+  /**
+   * Stops the schedule; takes a final backup (bounded by `timeoutMs`) when
+   * there was activity since the last one. Never throws.
+   */
+  async stop(): Promise<void> {
+    if (this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+    const provider = this.#provider;
+    if (provider !== undefined && this.#activity() !== this.#backedUpActivity) {
+      await this.#attempt(provider, 'final').catch(() => undefined);
+    }
+  }
+
+  /**
+   * Backs `data` up now (after any backup already running).
+   * @throws the failure, after recording it (ENOSPC, a value JSON cannot hold, …)
+   */
+  async backup(data: unknown, reason = 'manual'): Promise<BackupInfo> {
+    return this.#attempt(() => data, reason);
+  }
+
+  /**
+   * Restores one backup by id.
+   * @throws RangeError for a malformed id, BackupNotFoundError, BackupCorruptError
+   */
+  async restore(
+    id: string,
+  ): Promise<{ data: unknown; backup: BackupInfo; skippedCorrupt: CorruptBackup[] }> {
+    const result = { ...(await this.#store.read(id)), skippedCorrupt: [] };
+    if (this.#restored.hasListeners) this.#restored.emit(result.backup);
+    return result;
+  }
+
+  /**
+   * Restores the newest backup that verifies, skipping (and reporting) corrupt ones.
+   * @throws BackupNotFoundError when none verifies
+   */
+  async restoreLatest(): Promise<{
+    data: unknown;
+    backup: BackupInfo;
+    skippedCorrupt: CorruptBackup[];
+  }> {
+    const result = await this.#store.restoreLatest();
+    if (this.#restored.hasListeners) this.#restored.emit(result.backup);
+    return result;
+  }
+
+  stats(): BackupStats {
+    const now = this.#now().getTime();
+    return {
+      attempts: this.#attempts,
+      failures: this.#failures,
+      successRate: this.#attempts === 0 ? 1 : (this.#attempts - this.#failures) / this.#attempts,
+      consecutiveFailures: this.#consecutiveFailures,
+      lastSuccessAt: this.#lastSuccess?.toISOString() ?? null,
+      lastGoodBackupAgeMs:
+        this.#lastSuccess === undefined ? null : now - this.#lastSuccess.getTime(),
+      running: this.#running !== undefined,
+      scheduled: this.scheduled,
+      intervalMinutes: this.intervalMinutes,
+      history: [...this.#history],
+    };
+  }
+
+  async #tick(): Promise<void> {
+    const provider = this.#provider;
+    // Idle, or a backup still running: skip; the next tick catches up (bursts coalesce).
+    if (provider === undefined || this.#running !== undefined) return;
+    if (this.#activity() === this.#backedUpActivity) return;
+    await this.#attempt(provider, 'scheduled').catch(() => undefined);
+  }
+
+  /** Runs one attempt after the one in progress; records its outcome. */
+  #attempt(provider: BackupProvider, reason: string): Promise<BackupInfo> {
+    const previous = this.#running ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.#run(provider, reason));
+    this.#running = run;
+    const clear = () => {
+      if (this.#running === run) this.#running = undefined;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  async #run(provider: BackupProvider, reason: string): Promise<BackupInfo> {
+    const startedAt = this.#now();
+    const started = performance.now();
+    const activity = this.#activity();
+    this.#attempts++;
+    try {
+      const data = await this.#provide(provider);
+      const info = await this.#store.write(serializeJson(data), { reason, createdAt: startedAt });
+      this.#consecutiveFailures = 0;
+      this.#lastSuccess = startedAt;
+      this.#backedUpActivity = activity;
+      this.#record({
+        at: startedAt.toISOString(),
+        ok: true,
+        reason,
+        durationMs: info.durationMs,
+        id: info.id,
+      });
+      if (this.#completed.hasListeners) this.#completed.emit(info);
+      return info;
+    } catch (error) {
+      this.#failures++;
+      this.#consecutiveFailures++;
+      const attempt: BackupAttempt = {
+        at: startedAt.toISOString(),
+        ok: false,
+        reason,
+        durationMs: performance.now() - started,
+        errorCode: codeOf(error),
+        error: messageOf(error),
+      };
+      this.#record(attempt);
+      if (this.#failed.hasListeners) this.#failed.emit(attempt);
+      throw error;
+    }
+  }
+
+  /** Calls the provider with a timeout that aborts its signal. */
+  async #provide(provider: BackupProvider): Promise<unknown> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    let value: unknown;
+    try {
+      value = await Promise.race([
+        Promise.resolve().then(() => provider({ signal })),
+        new Promise((_, reject) => {
+          signal.addEventListener(
+            'abort',
+            () =>
+              reject(
+                new AttemptError(
+                  'PROVIDER_TIMEOUT',
+                  `the state provider did not answer within ${this.#timeoutMs} ms`,
+                ),
+              ),
+            { once: true },
+          );
+        }),
+      ]);
+    } catch (error) {
+      if (error instanceof AttemptError) throw error;
+      throw new AttemptError('PROVIDER_FAILED', `the state provider threw: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    return value;
+  }
+
+  #record(attempt: BackupAttempt): void {
+    this.#history.unshift(attempt);
+    if (this.#history.length > this.#historySize) this.#history.length = this.#historySize;
+  }
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  if (error instanceof TypeError) return 'NOT_SERIALISABLE';
+  return 'UNKNOWN';
+}
+
+function messageOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 200 ? `${message.slice(0, 199)}…` : message;
+}
