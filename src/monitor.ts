@@ -5,6 +5,7 @@ import {
   type BackupStats,
   BackupStore,
   type CorruptBackup,
+  type RetentionPolicy,
 } from './backup/index.js';
 import {
   BUILT_IN_LIMITS,
@@ -119,6 +120,8 @@ export interface PerformanceMonitorOptions {
   backupIntervalMinutes?: number;
   /** Longest the state provider may take, and the bound on the final backup. @defaultValue 30_000 */
   backupTimeoutMs?: number;
+  /** Which backups to keep after each new one. @defaultValue `{ keepLast: 100 }` (the seed's) */
+  backupRetention?: RetentionPolicy;
 }
 
 /** What a restore returns. */
@@ -203,6 +206,7 @@ export class PerformanceMonitor implements AsyncDisposable {
         ? {}
         : { intervalMinutes: options.backupIntervalMinutes }),
       ...(options.backupTimeoutMs === undefined ? {} : { timeoutMs: options.backupTimeoutMs }),
+      ...(options.backupRetention === undefined ? {} : { retention: options.backupRetention }),
     });
   }
 
@@ -426,6 +430,29 @@ export class PerformanceMonitor implements AsyncDisposable {
    */
   async restoreLatest(): Promise<RestoreResult> {
     return this.backups.restoreLatest();
+  }
+
+  /**
+   * The newest backup taken at or before `date` that verifies.
+   * @throws BackupNotFoundError when there is none
+   */
+  async restoreAt(date: Date): Promise<RestoreResult> {
+    return this.backups.store.restoreAt(date);
+  }
+
+  /** Checks every backup (`quick`: headers; `full`: checksums); corrupt ones are moved aside. */
+  async verifyBackups(options?: {
+    level?: 'quick' | 'full';
+  }): Promise<{ valid: BackupInfo[]; corrupt: CorruptBackup[] }> {
+    return this.backups.store.verify(options?.level ?? 'full');
+  }
+
+  /** Deletes the backups `policy` does not keep (never the newest); `dryRun` only reports. */
+  async pruneBackups(
+    policy: RetentionPolicy,
+    options?: { dryRun?: boolean },
+  ): Promise<{ kept: BackupInfo[]; removed: BackupInfo[] }> {
+    return this.backups.store.prune(policy, options);
   }
 
   #activity(): number {

@@ -82,3 +82,43 @@ describe('PerformanceMonitor backups (seed backup-system tests)', () => {
     expect((await monitor.listBackups()).length).toBe(1);
   });
 });
+
+describe('PerformanceMonitor backups: retention, verify and restoreAt', () => {
+  it('prunes to the policy after each backup, and on demand with a dry run', async () => {
+    const m = new PerformanceMonitor({
+      backupDir: join(dir, 'kept'),
+      backupRetention: { keepLast: 3 },
+    });
+    for (let i = 0; i < 5; i++) await m.performBackup({ i });
+    expect((await m.listBackups()).map((b) => b.sequence)).toEqual([5, 4, 3]);
+    const dry = await m.pruneBackups({ keepLast: 1 }, { dryRun: true });
+    expect(dry.removed.map((b) => b.sequence)).toEqual([4, 3]);
+    expect((await m.listBackups()).length).toBe(3);
+    await m.pruneBackups({ keepLast: 1 });
+    expect((await m.listBackups()).map((b) => b.sequence)).toEqual([5]);
+    await m.close();
+  });
+
+  it('verifies quick and full, moving corrupt files aside', async () => {
+    const a = await monitor.performBackup({ v: 1 });
+    const b = await monitor.performBackup({ v: 2 });
+    const path = join(dir, 'backups', `${b.id}.json.gz`);
+    const bytes = await fs.readFile(path);
+    bytes[bytes.length - 12]! ^= 0xff; // damage the payload, keep the header
+    await fs.writeFile(path, bytes);
+    expect((await monitor.verifyBackups({ level: 'quick' })).corrupt).toEqual([]);
+    const full = await monitor.verifyBackups({ level: 'full' });
+    expect(full.valid.map((x) => x.id)).toEqual([a.id]);
+    expect(full.corrupt).toEqual([expect.objectContaining({ id: b.id })]);
+    expect(await fs.readdir(join(dir, 'backups', 'corrupt'))).toEqual([`${b.id}.json.gz`]);
+  });
+
+  it('restores the state as it was at a given time', async () => {
+    const first = await monitor.performBackup({ v: 1 });
+    await new Promise((r) => setTimeout(r, 5));
+    await monitor.performBackup({ v: 2 });
+    expect((await monitor.restoreAt(new Date(first.createdAt))).data).toEqual({ v: 1 });
+    expect((await monitor.restoreAt(new Date())).data).toEqual({ v: 2 });
+    await expect(monitor.restoreAt(new Date(0))).rejects.toThrow(/at or before/);
+  });
+});

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { createGzip, gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
+import {
+  createGzip,
+  gunzip as gunzipCb,
+  gunzipSync,
+  gzip as gzipCb,
+  constants as zlibConstants,
+} from 'node:zlib';
 import { BackupCorruptError } from '../core/index.js';
 
 const gzip = promisify(gzipCb);
@@ -125,6 +131,50 @@ export async function decodeBackup(
   }
   return { header: h, payload };
 }
+
+/**
+ * Reads only the header from the first bytes of a backup file (the header is
+ * a gzip member of its own), for quick listings. Checks nothing else.
+ * @throws BackupCorruptError when the start of the file holds no valid header
+ */
+export function readHeader(start: Buffer): BackupHeader {
+  if (start.length === 0) throw new BackupCorruptError('empty', 'the file is empty');
+  if (start.length < 18 || start[0] !== 0x1f || start[1] !== 0x8b) {
+    throw new BackupCorruptError('not-gzip', 'the file is not gzip-compressed');
+  }
+  const plain = firstMember(start);
+  const newline = plain.indexOf(0x0a);
+  if (newline < 0) throw new BackupCorruptError('bad-header', 'the header line is missing');
+  try {
+    return checkHeader(JSON.parse(plain.subarray(0, newline).toString('utf8')));
+  } catch (error) {
+    if (error instanceof BackupCorruptError) throw error;
+    throw new BackupCorruptError('bad-header', 'the header is not JSON', { cause: error });
+  }
+}
+
+/**
+ * Decompresses the header member alone: it ends where the payload member's
+ * gzip magic starts, so damage in the payload cannot hide the header.
+ */
+function firstMember(start: Buffer): Buffer {
+  for (let at = start.indexOf(GZIP_MAGIC, 18); at > 0; at = start.indexOf(GZIP_MAGIC, at + 1)) {
+    try {
+      return gunzipSync(start.subarray(0, at));
+    } catch {
+      // The magic bytes occurred inside the header member's data: try the next ones.
+    }
+  }
+  try {
+    return gunzipSync(start, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch (error) {
+    throw new BackupCorruptError('truncated', 'the header is cut short or damaged', {
+      cause: error,
+    });
+  }
+}
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
 
 /**
  * Parses a verified payload. `JSON.parse` defines a `__proto__` key as a

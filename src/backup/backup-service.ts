@@ -1,5 +1,6 @@
 import { Emitter } from '../core/index.js';
 import type { BackupInfo, BackupStore, CorruptBackup } from './backup-store.js';
+import { checkRetention, type RetentionPolicy } from './retention.js';
 import { serializeJson } from './serialize.js';
 
 /** Returns the state to back up; may be async. Gets a signal that aborts on timeout. */
@@ -33,6 +34,8 @@ export interface BackupStats {
   lastGoodBackupAgeMs: number | null;
   running: boolean;
   scheduled: boolean;
+  /** Retention runs that failed (the backups they would have removed are still there). */
+  pruneFailures: number;
   intervalMinutes: number;
   /** The last attempts, newest first (at most 100). */
   history: BackupAttempt[];
@@ -51,6 +54,8 @@ export interface BackupServiceOptions {
   historySize?: number;
   /** Wall clock for backup times. @defaultValue `() => new Date()` */
   now?: () => Date;
+  /** Applied after every successful backup, once it is durable. @defaultValue `{ keepLast: 100 }` */
+  retention?: RetentionPolicy;
 }
 
 /** A failed attempt as an error with a code. */
@@ -79,6 +84,8 @@ export class BackupService {
   readonly #activity: () => number;
   readonly #historySize: number;
   readonly #now: () => Date;
+  readonly #retention: RetentionPolicy;
+  #pruneFailures = 0;
   readonly #history: BackupAttempt[] = [];
   readonly #completed = new Emitter<BackupInfo>();
   readonly #failed = new Emitter<BackupAttempt>();
@@ -116,6 +123,7 @@ export class BackupService {
     this.#activity = options.activity ?? (() => 0);
     this.#historySize = options.historySize ?? 100;
     this.#now = options.now ?? (() => new Date());
+    this.#retention = checkRetention(options.retention ?? {});
   }
 
   /** True while the schedule runs. */
@@ -201,6 +209,7 @@ export class BackupService {
       lastGoodBackupAgeMs:
         this.#lastSuccess === undefined ? null : now - this.#lastSuccess.getTime(),
       running: this.#running !== undefined,
+      pruneFailures: this.#pruneFailures,
       scheduled: this.scheduled,
       intervalMinutes: this.intervalMinutes,
       history: [...this.#history],
@@ -246,6 +255,10 @@ export class BackupService {
         id: info.id,
       });
       if (this.#completed.hasListeners) this.#completed.emit(info);
+      // Prune only now that the new backup is durable; a failed prune never fails the backup.
+      await this.#store.prune(this.#retention).catch(() => {
+        this.#pruneFailures++;
+      });
       return info;
     } catch (error) {
       this.#failures++;

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackupCorruptError, BackupNotFoundError, type CorruptionReason } from '../core/index.js';
-import { type BackupHeader, decodeBackup, encodeBackup, parsePayload } from './backup-format.js';
+import {
+  type BackupHeader,
+  decodeBackup,
+  encodeBackup,
+  parsePayload,
+  readHeader,
+} from './backup-format.js';
+import { applyRetention, type RetentionPolicy } from './retention.js';
 
 /** What Keel knows of one stored backup. */
 export interface BackupInfo {
@@ -128,19 +135,108 @@ export class BackupStore {
     return info(id, header, bytes.length, performance.now() - started);
   }
 
-  /** Every backup file by name, newest first, from the headers (not yet verified). */
+  /**
+   * Every backup, newest first, from the headers alone (quick: the payloads
+   * are not read). A file whose header does not parse is left out; verify()
+   * reports it.
+   */
   async list(): Promise<BackupInfo[]> {
     const out: BackupInfo[] = [];
     for (const id of await this.#ids()) {
-      try {
-        const bytes = await this.#fs.readFile(this.#path(id));
-        const { header } = await decodeBackup(bytes);
-        out.push(info(id, header, bytes.length, 0));
-      } catch {
-        // A file that does not verify is not listed; verify() reports it.
-      }
+      const found = await this.#header(id);
+      if (found !== undefined) out.push(info(id, found.header, found.size, 0));
     }
     return out;
+  }
+
+  /**
+   * Checks every backup: `quick` reads the headers, `full` also checks every
+   * payload's length and SHA-256. Corrupt files are moved to `corrupt/`.
+   */
+  async verify(
+    level: 'quick' | 'full' = 'full',
+  ): Promise<{ valid: BackupInfo[]; corrupt: CorruptBackup[] }> {
+    const valid: BackupInfo[] = [];
+    const corrupt: CorruptBackup[] = [];
+    for (const id of await this.#ids()) {
+      try {
+        if (level === 'full') {
+          const bytes = await this.#fs.readFile(this.#path(id));
+          valid.push(info(id, (await decodeBackup(bytes)).header, bytes.length, 0));
+        } else {
+          const start = await this.#start(id);
+          valid.push(info(id, readHeader(start.bytes), start.size, 0));
+        }
+      } catch (error) {
+        if (!(error instanceof BackupCorruptError)) throw error;
+        corrupt.push({ id, reason: error.reason, message: error.message });
+        await this.#quarantine(id);
+      }
+    }
+    return { valid, corrupt };
+  }
+
+  /**
+   * Deletes the backups the policy does not keep; the newest is always kept.
+   * With `dryRun`, only says what would go.
+   */
+  async prune(
+    policy: RetentionPolicy,
+    options: { dryRun?: boolean } = {},
+  ): Promise<{ kept: BackupInfo[]; removed: BackupInfo[] }> {
+    const { keep, remove } = applyRetention(await this.list(), policy);
+    if (options.dryRun !== true) {
+      for (const b of remove) await this.#fs.unlink(this.#path(b.id)).catch(() => undefined);
+      if (remove.length > 0) await this.#syncDir();
+    }
+    return { kept: keep, removed: remove };
+  }
+
+  /**
+   * The newest backup taken at or before `date` that verifies.
+   * @throws BackupNotFoundError when there is none
+   */
+  async restoreAt(
+    date: Date,
+  ): Promise<{ data: unknown; backup: BackupInfo; skippedCorrupt: CorruptBackup[] }> {
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+      throw new TypeError('restoreAt needs a valid Date');
+    }
+    const skippedCorrupt: CorruptBackup[] = [];
+    for (const b of await this.list()) {
+      if (Date.parse(b.createdAt) > date.getTime()) continue;
+      try {
+        return { ...(await this.read(b.id)), skippedCorrupt };
+      } catch (error) {
+        if (!(error instanceof BackupCorruptError)) throw error;
+        skippedCorrupt.push({ id: b.id, reason: error.reason, message: error.message });
+      }
+    }
+    throw new BackupNotFoundError(`at or before ${date.toISOString()}`);
+  }
+
+  async #header(id: string): Promise<{ header: BackupHeader; size: number } | undefined> {
+    try {
+      const start = await this.#start(id);
+      return { header: readHeader(start.bytes), size: start.size };
+    } catch (error) {
+      if (error instanceof BackupCorruptError) return undefined;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** The first 4 KiB of a backup file (its header member) and the file size. */
+  async #start(id: string): Promise<{ bytes: Buffer; size: number }> {
+    const handle = await this.#fs.open(this.#path(id), 'r');
+    try {
+      const { size } = await handle.stat();
+      const buffer = Buffer.alloc(Math.min(size, 4096));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return { bytes: buffer.subarray(0, bytesRead), size };
+    } finally {
+      await handle.close();
+    }
   }
 
   /**

@@ -5,6 +5,7 @@ export {
   decodeBackup,
   encodeBackup,
   parsePayload,
+  readHeader,
 } from './backup-format.js';
 export type {
   BackupAttempt,
@@ -20,5 +21,7 @@ export {
   CORRUPT_DIR,
   checkBackupId,
 } from './backup-store.js';
+export type { Dated, RetentionPolicy } from './retention.js';
+export { applyRetention, checkRetention } from './retention.js';
 export type { SerializeOptions } from './serialize.js';
 export { serializeJson } from './serialize.js';
