@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { backupCommand } from './backup.js';
 import { runDemo } from './demo.js';
 import { parseDuration } from './duration.js';
 
@@ -13,6 +14,8 @@ Commands:
              --users <n>         simulated users (default 8)
              --refresh <time>    table refresh period (default 1s)
              --no-color          plain text
+  backup     list | verify | restore | prune the backups in --dir <dir>
+             (keel backup --help for the options)
 
 Options:
   -h, --help     show this help
@@ -72,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'demo':
       return demo(rest);
+    case 'backup':
+      return backupCommand(rest, process.stdout, process.stderr);
     case '-v':
     case '--version':
       process.stdout.write(`${version()}\n`);

@@ -1,0 +1,136 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { type BackupInfo, BackupStore, type RetentionPolicy } from '../backup/index.js';
+import { safeText, table } from './render.js';
+
+const USAGE = `Usage: keel backup <list|verify|restore|prune> --dir <dir> [options]
+
+  list                      the backups, newest first
+  verify [--quick]          check every checksum (--quick: headers only); corrupt files move to corrupt/
+  restore [<id>|--at <ISO time>] [--out <file>]
+                            write the JSON of a backup (default: the newest that verifies) to a file or stdout
+  prune --keep-last <n> [--keep-hourly <n>] [--keep-daily <n>] [--keep-weekly <n>] [--keep-monthly <n>] [--dry-run]
+
+  --json                    machine-readable output
+`;
+
+function rows(backups: BackupInfo[]): string[] {
+  return table(
+    ['ID', 'Created', 'Reason', 'Size', 'Stored'],
+    backups.map((b) => [
+      b.id,
+      b.createdAt,
+      safeText(b.reason, 20),
+      `${b.sizeBytes}`,
+      `${b.storedBytes}`,
+    ]),
+    new Set([3, 4]),
+  );
+}
+
+function count(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(`${flag} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** `keel backup …`: returns the exit code. */
+export async function backupCommand(
+  args: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === '--help' || action === '-h') {
+    out.write(USAGE);
+    return 0;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      dir: { type: 'string' },
+      json: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      out: { type: 'string' },
+      at: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'keep-last': { type: 'string' },
+      'keep-hourly': { type: 'string' },
+      'keep-daily': { type: 'string' },
+      'keep-weekly': { type: 'string' },
+      'keep-monthly': { type: 'string' },
+    },
+  });
+  if (action === undefined || !['list', 'verify', 'restore', 'prune'].includes(action)) {
+    err.write(USAGE);
+    return 2;
+  }
+  if (values.dir === undefined) throw new RangeError('--dir <backup directory> is required');
+  const store = new BackupStore({ dir: values.dir });
+  const json = values.json === true;
+  const print = (value: unknown, text: string) =>
+    out.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+
+  switch (action) {
+    case 'list': {
+      const backups = await store.list();
+      print(backups, backups.length === 0 ? 'No backups.' : rows(backups).join('\n'));
+      return 0;
+    }
+    case 'verify': {
+      const result = await store.verify(values.quick === true ? 'quick' : 'full');
+      const lines = [`${result.valid.length} valid, ${result.corrupt.length} corrupt`];
+      for (const c of result.corrupt)
+        lines.push(`corrupt: ${c.id} (${c.reason}) moved to corrupt/`);
+      print(result, lines.join('\n'));
+      return result.corrupt.length === 0 ? 0 : 1;
+    }
+    case 'restore': {
+      const id = positionals[0];
+      const result =
+        id !== undefined
+          ? { ...(await store.read(id)), skippedCorrupt: [] }
+          : values.at !== undefined
+            ? await store.restoreAt(new Date(values.at))
+            : await store.restoreLatest();
+      for (const c of result.skippedCorrupt)
+        err.write(`skipped corrupt backup ${c.id} (${c.reason})\n`);
+      const text = JSON.stringify(result.data);
+      if (values.out !== undefined) {
+        await writeFile(values.out, text, { mode: 0o600 });
+        err.write(`restored ${result.backup.id} to ${values.out}\n`);
+      } else {
+        out.write(`${text}\n`);
+      }
+      return 0;
+    }
+    default: {
+      const policy: RetentionPolicy = {};
+      const fields = [
+        ['keep-last', 'keepLast'],
+        ['keep-hourly', 'keepHourly'],
+        ['keep-daily', 'keepDaily'],
+        ['keep-weekly', 'keepWeekly'],
+        ['keep-monthly', 'keepMonthly'],
+      ] as const;
+      for (const [flag, field] of fields) {
+        const n = count(values[flag], `--${flag}`);
+        if (n !== undefined) policy[field] = n;
+      }
+      if (Object.keys(policy).length === 0)
+        throw new RangeError('prune needs at least one --keep-… option');
+      const dryRun = values['dry-run'] === true;
+      const result = await store.prune({ keepLast: 0, ...policy }, { dryRun });
+      print(
+        result,
+        `${dryRun ? 'would remove' : 'removed'} ${result.removed.length}, kept ${result.kept.length}` +
+          result.removed.map((b) => `\n  ${b.id}`).join(''),
+      );
+      return 0;
+    }
+  }
+}
