@@ -87,7 +87,7 @@ describe('keel backup', () => {
     [['backup', 'restore', '../../etc/passwd', '--dir', '.'], /backup id must look like/],
     [['backup', 'prune', '--dir', '.'], /at least one --keep/],
     [
-      ['backup', 'prune', '--dir', '.', '--keep-last', '-3'],
+      ['backup', 'prune', '--dir', '.', '--keep-last=-3'],
       /--keep-last must be a non-negative integer/,
     ],
     [['backup', 'nope'], /Usage: keel backup/],
