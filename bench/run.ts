@@ -2,11 +2,14 @@
  * Benchmark dispatcher: `node --expose-gc dist/bench/run.js <suite> [--json]`.
  * With `--json`, stdout is exactly one JSON document; progress goes to stderr.
  */
+
+import { backupSuite } from './backup/suite.js';
 import type { Suite } from './lib/suite.js';
 import { metricsSuite } from './metrics/index.js';
 
 const SUITES: Readonly<Record<string, Suite>> = {
   [metricsSuite.name]: metricsSuite,
+  [backupSuite.name]: backupSuite,
 };
 
 function usage(problem: string): string {
