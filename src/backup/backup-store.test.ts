@@ -114,6 +114,7 @@ describe('BackupStore', () => {
         store.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) }),
       )) as NodeJS.ErrnoException;
       expect(error.code).toBe('ENOSPC');
+      // No temp file and no lock file left behind.
       expect(await fs.readdir(dir)).toEqual([`${good.id}.json.gz`]);
       expect((await new BackupStore({ dir }).restoreLatest()).data).toEqual({ v: 1 });
     },
@@ -127,9 +128,11 @@ function faulty(step: string): BackupFs {
   return {
     ...fs,
     open: (async (path: string, flags?: string, mode?: number) => {
-      if (step === 'open' && flags === 'wx') throw enospc();
+      // Only the backup's temp file fails; the lock file is written normally.
+      const temp = flags === 'wx' && path.endsWith('.tmp');
+      if (step === 'open' && temp) throw enospc();
       const handle = await fs.open(path, flags, mode);
-      if (flags !== 'wx') return handle;
+      if (!temp) return handle;
       return new Proxy(handle, {
         get(target, prop, receiver) {
           if (prop === step && armed) {

@@ -9,6 +9,7 @@ import {
   parsePayload,
   readHeader,
 } from './backup-format.js';
+import { acquireDirLock, type DirLockOptions } from './dir-lock.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
 
 /** What Keel knows of one stored backup. */
@@ -47,6 +48,8 @@ export interface BackupStoreOptions {
   dir: string;
   /** @defaultValue `node:fs/promises` */
   fs?: BackupFs;
+  /** The cross-process lock taken for each write and prune. */
+  lock?: DirLockOptions;
 }
 
 const ID = /^keel-backup-(\d{8}T\d{6}\d{3}Z)-(\d{6,})$/;
@@ -87,7 +90,7 @@ export function checkBackupId(id: unknown): string {
 export class BackupStore {
   readonly dir: string;
   readonly #fs: BackupFs;
-  #sequence: number | undefined;
+  readonly #lock: DirLockOptions;
 
   constructor(options: BackupStoreOptions) {
     if (typeof options?.dir !== 'string' || options.dir.length === 0) {
@@ -95,6 +98,7 @@ export class BackupStore {
     }
     this.dir = options.dir;
     this.#fs = options.fs ?? nodeFs;
+    this.#lock = options.lock ?? {};
   }
 
   /**
@@ -109,7 +113,23 @@ export class BackupStore {
   ): Promise<BackupInfo> {
     const started = performance.now();
     await this.#fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const sequence = await this.#nextSequence();
+    const release = await acquireDirLock(this.dir, this.#fs, this.#lock);
+    try {
+      return await this.#writeLocked(payload, meta, started);
+    } finally {
+      await release();
+    }
+  }
+
+  async #writeLocked(
+    payload: Iterable<Buffer> | AsyncIterable<Buffer>,
+    meta: { reason: string; createdAt: Date },
+    started: number,
+  ): Promise<BackupInfo> {
+    await this.#removeStaleTemp();
+    // Read under the lock: another process may have written since.
+    const ids = await this.#ids();
+    const sequence = ids.length === 0 ? 1 : sequenceOf(ids[0]!) + 1;
     const { bytes, header } = await encodeBackup(payload, { ...meta, sequence });
     const id = backupId(meta.createdAt, sequence);
     const final = join(this.dir, `${id}${SUFFIX}`);
@@ -131,7 +151,6 @@ export class BackupStore {
       throw error;
     }
     await this.#syncDir();
-    this.#sequence = sequence;
     return info(id, header, bytes.length, performance.now() - started);
   }
 
@@ -184,12 +203,22 @@ export class BackupStore {
     policy: RetentionPolicy,
     options: { dryRun?: boolean } = {},
   ): Promise<{ kept: BackupInfo[]; removed: BackupInfo[] }> {
-    const { keep, remove } = applyRetention(await this.list(), policy);
-    if (options.dryRun !== true) {
+    if (options.dryRun === true) {
+      const { keep, remove } = applyRetention(await this.list(), policy);
+      return { kept: keep, removed: remove };
+    }
+    const release = await acquireDirLock(this.dir, this.#fs, this.#lock).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no directory: nothing to prune
+      throw error;
+    });
+    try {
+      const { keep, remove } = applyRetention(await this.list(), policy);
       for (const b of remove) await this.#fs.unlink(this.#path(b.id)).catch(() => undefined);
       if (remove.length > 0) await this.#syncDir();
+      return { kept: keep, removed: remove };
+    } finally {
+      await release?.();
     }
-    return { kept: keep, removed: remove };
   }
 
   /**
@@ -300,12 +329,13 @@ export class BackupStore {
       .sort((a, b) => sequenceOf(b) - sequenceOf(a));
   }
 
-  async #nextSequence(): Promise<number> {
-    if (this.#sequence === undefined) {
-      const ids = await this.#ids();
-      this.#sequence = ids.length === 0 ? 0 : sequenceOf(ids[0]!);
+  /** Temp files of writes that never finished (their process died): only the lock holder runs this. */
+  async #removeStaleTemp(): Promise<void> {
+    for (const name of await this.#fs.readdir(this.dir)) {
+      if (name.startsWith('.keel-backup-') && name.endsWith('.tmp')) {
+        await this.#fs.unlink(join(this.dir, name)).catch(() => undefined);
+      }
     }
-    return this.#sequence + 1;
   }
 
   #path(id: string): string {

@@ -21,6 +21,8 @@ export {
   CORRUPT_DIR,
   checkBackupId,
 } from './backup-store.js';
+export type { DirLockOptions } from './dir-lock.js';
+export { acquireDirLock, DirLockedError, LOCK_FILE } from './dir-lock.js';
 export type { Dated, RetentionPolicy } from './retention.js';
 export { applyRetention, checkRetention } from './retention.js';
 export type { SerializeOptions } from './serialize.js';
