@@ -122,6 +122,8 @@ export interface PerformanceMonitorOptions {
   backupTimeoutMs?: number;
   /** Which backups to keep after each new one. @defaultValue `{ keepLast: 100 }` (the seed's) */
   backupRetention?: RetentionPolicy;
+  /** Free space of the backup disk below which health is DEGRADED. @defaultValue 100 MiB */
+  backupMinFreeBytes?: number;
 }
 
 /** What a restore returns. */
@@ -207,6 +209,9 @@ export class PerformanceMonitor implements AsyncDisposable {
         : { intervalMinutes: options.backupIntervalMinutes }),
       ...(options.backupTimeoutMs === undefined ? {} : { timeoutMs: options.backupTimeoutMs }),
       ...(options.backupRetention === undefined ? {} : { retention: options.backupRetention }),
+      ...(options.backupMinFreeBytes === undefined
+        ? {}
+        : { minFreeBytes: options.backupMinFreeBytes }),
     });
   }
 
@@ -491,6 +496,10 @@ export class PerformanceMonitor implements AsyncDisposable {
     }
     const backups = this.backups.stats();
     const { history: _, ...withoutHistory } = backups;
+    if (backups.disk?.low === true) {
+      if (status !== 'DOWN') status = 'DEGRADED';
+      reasons.push(`the backup disk has ${backups.disk.freeBytes} bytes free`);
+    }
     if (backups.consecutiveFailures > 0) {
       if (status !== 'DOWN') status = 'DEGRADED';
       reasons.push(`the last ${backups.consecutiveFailures} backup attempt(s) failed`);

@@ -122,3 +122,18 @@ describe('PerformanceMonitor backups: retention, verify and restoreAt', () => {
     await expect(monitor.restoreAt(new Date(0))).rejects.toThrow(/at or before/);
   });
 });
+
+describe('PerformanceMonitor backups: disk space in health', () => {
+  it('is DEGRADED when the backup disk is low', async () => {
+    const m = new PerformanceMonitor({
+      backupDir: join(dir, 'low'),
+      backupMinFreeBytes: Number.MAX_SAFE_INTEGER,
+    });
+    await m.performBackup({ a: 1 });
+    const health = m.getSystemHealth();
+    expect(health.backups.disk).toMatchObject({ low: true });
+    expect(health.status).toBe('DEGRADED');
+    expect(health.reasons.join(' ')).toMatch(/backup disk/);
+    await m.close();
+  });
+});

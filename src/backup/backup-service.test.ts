@@ -164,3 +164,55 @@ describe('BackupService', () => {
     expect(() => service().start('nope' as never)).toThrow(TypeError);
   });
 });
+
+describe('BackupService storage errors and disk space', () => {
+  /** The real fs, failing the first `times` temp-file opens with `code`. */
+  function failing(code: string, times: number) {
+    let left = times;
+    return {
+      ...fs,
+      open: (async (path: string, flags?: string, mode?: number) => {
+        if (flags === 'wx' && path.endsWith('.tmp') && left-- > 0) {
+          throw Object.assign(new Error(code), { code });
+        }
+        return fs.open(path, flags, mode);
+      }) as typeof fs.open,
+    };
+  }
+
+  it('retries EBUSY with backoff and succeeds', async () => {
+    const s = new BackupService({ store: new BackupStore({ dir, fs: failing('EBUSY', 2) }) });
+    const info = await s.backup({ ok: 1 });
+    expect(info.sequence).toBe(1);
+    expect(s.stats()).toMatchObject({ attempts: 1, failures: 0 });
+  });
+
+  it.each([
+    ['ENOSPC', 'permanent'],
+    ['EACCES', 'permanent'],
+    ['EROFS', 'permanent'],
+    ['EIO', 'unknown'],
+    ['EMFILE', 'transient'],
+  ])('classifies %s as %s, keeps earlier backups, and goes on', async (code, kind) => {
+    await new BackupService({ store: new BackupStore({ dir }) }).backup({ v: 1 });
+    const s = new BackupService({ store: new BackupStore({ dir, fs: failing(code, 10) }) });
+    await expect(s.backup({ v: 2 })).rejects.toMatchObject({ code });
+    expect(s.stats().history[0]).toMatchObject({ ok: false, errorCode: code, errorKind: kind });
+    expect((await s.restoreLatest()).data).toEqual({ v: 1 });
+  });
+
+  it('reads the free space of the backup disk and flags it low under the threshold', async () => {
+    const ok = new BackupService({ store: new BackupStore({ dir }), minFreeBytes: 0 });
+    await ok.backup({ a: 1 });
+    expect(ok.stats().disk).toMatchObject({ low: false });
+    expect(ok.stats().disk!.freeBytes).toBeGreaterThan(0);
+    expect(ok.stats().disk!.totalBytes).toBeGreaterThanOrEqual(ok.stats().disk!.freeBytes);
+    const low = new BackupService({
+      store: new BackupStore({ dir }),
+      minFreeBytes: Number.MAX_SAFE_INTEGER,
+    });
+    expect(await low.checkDiskSpace()).toMatchObject({ low: true });
+    const missing = new BackupService({ store: new BackupStore({ dir: join(dir, 'not-yet') }) });
+    expect(await missing.checkDiskSpace()).toBeNull();
+  });
+});

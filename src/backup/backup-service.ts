@@ -1,5 +1,12 @@
+import { statfs } from 'node:fs/promises';
 import { Emitter } from '../core/index.js';
-import type { BackupInfo, BackupStore, CorruptBackup } from './backup-store.js';
+import {
+  type BackupInfo,
+  type BackupStore,
+  type CorruptBackup,
+  PERMANENT_CODES,
+  TRANSIENT_CODES,
+} from './backup-store.js';
 import { checkRetention, type RetentionPolicy } from './retention.js';
 import { serializeJson } from './serialize.js';
 
@@ -19,6 +26,22 @@ export interface BackupAttempt {
   errorCode?: string;
   /** Error message, truncated to 200 characters, when it failed. */
   error?: string;
+  /**
+   * What kind of failure: `permanent` storage errors (ENOSPC, EACCES, EROFS…),
+   * `transient` ones still failing after retries (EBUSY, EMFILE…), `input`
+   * (the provider failed, hung, or returned what JSON cannot hold), `unknown`.
+   */
+  errorKind?: 'permanent' | 'transient' | 'input' | 'unknown';
+}
+
+/** Free space of the backup directory's file system. */
+export interface DiskSpace {
+  freeBytes: number;
+  totalBytes: number;
+  /** ISO time of the reading. */
+  checkedAt: string;
+  /** Free space is under `minFreeBytes`, or under twice the last backup's size. */
+  low: boolean;
 }
 
 /** Backup statistics (seed: success rate, history). */
@@ -39,6 +62,8 @@ export interface BackupStats {
   intervalMinutes: number;
   /** The last attempts, newest first (at most 100). */
   history: BackupAttempt[];
+  /** The latest disk-space reading; `null` before the directory exists. */
+  disk: DiskSpace | null;
 }
 
 /** Options of a {@link BackupService}. */
@@ -56,6 +81,8 @@ export interface BackupServiceOptions {
   now?: () => Date;
   /** Applied after every successful backup, once it is durable. @defaultValue `{ keepLast: 100 }` */
   retention?: RetentionPolicy;
+  /** Free space below which the disk counts as low. @defaultValue 104_857_600 (100 MiB) */
+  minFreeBytes?: number;
 }
 
 /** A failed attempt as an error with a code. */
@@ -86,6 +113,9 @@ export class BackupService {
   readonly #now: () => Date;
   readonly #retention: RetentionPolicy;
   #pruneFailures = 0;
+  readonly #minFreeBytes: number;
+  #disk: DiskSpace | null = null;
+  #lastStoredBytes = 0;
   readonly #history: BackupAttempt[] = [];
   readonly #completed = new Emitter<BackupInfo>();
   readonly #failed = new Emitter<BackupAttempt>();
@@ -124,6 +154,10 @@ export class BackupService {
     this.#historySize = options.historySize ?? 100;
     this.#now = options.now ?? (() => new Date());
     this.#retention = checkRetention(options.retention ?? {});
+    this.#minFreeBytes = options.minFreeBytes ?? 100 * 1024 * 1024;
+    if (!(this.#minFreeBytes >= 0)) {
+      throw new RangeError(`minFreeBytes must be a number >= 0, got ${this.#minFreeBytes}`);
+    }
   }
 
   /** True while the schedule runs. */
@@ -213,7 +247,28 @@ export class BackupService {
       scheduled: this.scheduled,
       intervalMinutes: this.intervalMinutes,
       history: [...this.#history],
+      disk: this.#disk,
     };
+  }
+
+  /**
+   * Reads the free space of the backup directory's file system (`fs.statfs`).
+   * Never throws: an unreadable directory leaves the last reading.
+   */
+  async checkDiskSpace(): Promise<DiskSpace | null> {
+    try {
+      const s = await statfs(this.#store.dir);
+      const freeBytes = s.bavail * s.bsize;
+      this.#disk = {
+        freeBytes,
+        totalBytes: s.blocks * s.bsize,
+        checkedAt: this.#now().toISOString(),
+        low: freeBytes < this.#minFreeBytes || freeBytes < 2 * this.#lastStoredBytes,
+      };
+    } catch {
+      // No directory yet, or no statfs here: keep what we had.
+    }
+    return this.#disk;
   }
 
   async #tick(): Promise<void> {
@@ -247,6 +302,7 @@ export class BackupService {
       this.#consecutiveFailures = 0;
       this.#lastSuccess = startedAt;
       this.#backedUpActivity = activity;
+      this.#lastStoredBytes = info.storedBytes;
       this.#record({
         at: startedAt.toISOString(),
         ok: true,
@@ -269,11 +325,14 @@ export class BackupService {
         reason,
         durationMs: performance.now() - started,
         errorCode: codeOf(error),
+        errorKind: kindOf(error),
         error: messageOf(error),
       };
       this.#record(attempt);
       if (this.#failed.hasListeners) this.#failed.emit(attempt);
       throw error;
+    } finally {
+      await this.checkDiskSpace();
     }
   }
 
@@ -318,6 +377,16 @@ function codeOf(error: unknown): string {
   if (typeof code === 'string') return code;
   if (error instanceof TypeError) return 'NOT_SERIALISABLE';
   return 'UNKNOWN';
+}
+
+function kindOf(error: unknown): NonNullable<BackupAttempt['errorKind']> {
+  const code = codeOf(error);
+  if (PERMANENT_CODES.has(code)) return 'permanent';
+  if (TRANSIENT_CODES.has(code)) return 'transient';
+  if (code === 'PROVIDER_FAILED' || code === 'PROVIDER_TIMEOUT' || code === 'NOT_SERIALISABLE') {
+    return 'input';
+  }
+  return 'unknown';
 }
 
 function messageOf(error: unknown): string {

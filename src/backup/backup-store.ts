@@ -132,6 +132,13 @@ export class BackupStore {
     const sequence = ids.length === 0 ? 1 : sequenceOf(ids[0]!) + 1;
     const { bytes, header } = await encodeBackup(payload, { ...meta, sequence });
     const id = backupId(meta.createdAt, sequence);
+    await retryTransient(() => this.#writeFile(id, bytes));
+    await this.#syncDir();
+    return info(id, header, bytes.length, performance.now() - started);
+  }
+
+  /** One try at the durable write of a backup file; no temp file survives a failure. */
+  async #writeFile(id: string, bytes: Buffer): Promise<void> {
     const final = join(this.dir, `${id}${SUFFIX}`);
     const temp = join(this.dir, `.${id}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     const file = await this.#fs.open(temp, 'wx', 0o600);
@@ -150,8 +157,6 @@ export class BackupStore {
       await this.#fs.unlink(temp).catch(() => undefined);
       throw error;
     }
-    await this.#syncDir();
-    return info(id, header, bytes.length, performance.now() - started);
   }
 
   /**
@@ -361,6 +366,35 @@ export class BackupStore {
       // Some file systems cannot fsync a directory; the rename is still atomic.
     } finally {
       await handle?.close().catch(() => undefined);
+    }
+  }
+}
+
+/** Storage errors that go away by themselves: retried with backoff. */
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'EBUSY',
+  'EMFILE',
+  'ENFILE',
+  'EAGAIN',
+]);
+/** Storage errors that will not: fail fast (earlier backups stay intact). */
+export const PERMANENT_CODES: ReadonlySet<string> = new Set([
+  'ENOSPC',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EDQUOT',
+]);
+
+/** Runs `fn`, retrying transient storage errors 3 times (25, 100, 400 ms). */
+async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= 3 || code === undefined || !TRANSIENT_CODES.has(code)) throw error;
+      await new Promise((r) => setTimeout(r, 25 * 4 ** attempt));
     }
   }
 }

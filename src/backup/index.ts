@@ -12,6 +12,7 @@ export type {
   BackupProvider,
   BackupServiceOptions,
   BackupStats,
+  DiskSpace,
 } from './backup-service.js';
 export { BackupService } from './backup-service.js';
 export type { BackupFs, BackupInfo, BackupStoreOptions, CorruptBackup } from './backup-store.js';
@@ -20,6 +21,8 @@ export {
   backupId,
   CORRUPT_DIR,
   checkBackupId,
+  PERMANENT_CODES,
+  TRANSIENT_CODES,
 } from './backup-store.js';
 export type { DirLockOptions } from './dir-lock.js';
 export { acquireDirLock, DirLockedError, LOCK_FILE } from './dir-lock.js';
