@@ -1,7 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BackupStore } from '../src/backup/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -37,10 +41,15 @@ function expectFinalReport(out: string) {
 
 describe('keel demo', () => {
   it('runs for 2 s and prints the final report', async () => {
-    const child = spawn(process.execPath, [cli, 'demo', '--duration', '2s', '--refresh', '500ms'], {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const backupDir = await mkdtemp(join(tmpdir(), 'keel-demo-'));
+    const child = spawn(
+      process.execPath,
+      [cli, 'demo', '--duration', '2s', '--refresh', '500ms', '--backup-dir', backupDir],
+      {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1' },
+      },
+    );
     const { code, out, err } = await collect(child);
     expect(err).toBe('');
     expect(code).toBe(0);
@@ -48,10 +57,23 @@ describe('keel demo', () => {
     // The table refreshed while the demo ran, before the final report.
     expect(out.indexOf('Keel last 10 min')).toBeLessThan(out.indexOf('Final performance report'));
     expectFinalReport(out);
+    // The demo backs its state up at the end, and the backup restores.
+    expect(out).toMatch(/Backup keel-backup-\S+ written to/);
+    const store = new BackupStore({ dir: backupDir });
+    const { data } = await store.restoreLatest();
+    expect((data as { customers: unknown[] }).customers.length).toBeGreaterThan(0);
+    await rm(backupDir, { recursive: true, force: true });
   });
 
   it('stops on Ctrl-C (SIGINT) and still prints the final report', async () => {
-    const child = spawn(process.execPath, [cli, 'demo', '--refresh', '10s'], { cwd: root });
+    const backupDir = await mkdtemp(join(tmpdir(), 'keel-demo-'));
+    const child = spawn(
+      process.execPath,
+      [cli, 'demo', '--refresh', '10s', '--backup-dir', backupDir],
+      {
+        cwd: root,
+      },
+    );
     const result = collect(child);
     // Interrupt once the demo is running: its banner is printed when the load starts.
     await new Promise<void>((resolve) => {
@@ -64,6 +86,7 @@ describe('keel demo', () => {
     expect(code).toBe(0);
     expect(out).toContain('Ctrl-C to stop');
     expectFinalReport(out);
+    await rm(backupDir, { recursive: true, force: true });
   });
 
   it.each([

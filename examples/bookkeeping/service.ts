@@ -158,6 +158,15 @@ export class BookkeepingService {
     });
   }
 
+  /** The state to back up: a copy, so the live maps can change while the backup runs. */
+  snapshot(): { customers: Customer[]; transactions: Transaction[]; invoices: Invoice[] } {
+    return {
+      customers: [...this.customers.values()].map((c) => ({ ...c })),
+      transactions: [...this.transactions],
+      invoices: [...this.invoices],
+    };
+  }
+
   /** A random existing customer id, or undefined when there are none. */
   anyCustomerId(): number | undefined {
     if (this.customers.size === 0) return undefined;

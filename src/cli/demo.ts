@@ -14,6 +14,8 @@ export interface DemoOptions {
   /** Stops the demo (Ctrl-C). */
   signal?: AbortSignal;
   out: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where the demo's backups go. @defaultValue 'keel-data/backups' */
+  backupDir?: string;
   style: Style;
 }
 
@@ -23,8 +25,10 @@ export interface DemoOptions {
  */
 export async function runDemo(options: DemoOptions): Promise<PerformanceReport> {
   const { out, style } = options;
-  await using monitor = new PerformanceMonitor();
+  const backupDir = options.backupDir ?? 'keel-data/backups';
+  const monitor = new PerformanceMonitor({ backupDir, backupIntervalMinutes: 1 });
   const service = new BookkeepingService({ monitor });
+  monitor.startBackupService(() => service.snapshot());
   const stop = new AbortController();
   const signals = [stop.signal];
   if (options.signal !== undefined) signals.push(options.signal);
@@ -63,9 +67,17 @@ export async function runDemo(options: DemoOptions): Promise<PerformanceReport> 
       `Final performance report (${summary.actions} actions, ${summary.failures} failed)\n\n`,
     );
     out.write(`${renderReport(report, health, style)}\n`);
+    await monitor.stopBackupService(); // the final backup of the bookkeeping state
+    const last = monitor.backups.stats().history[0];
+    out.write(
+      last?.ok === true
+        ? `\nBackup ${last.id} written to ${backupDir} (${monitor.backups.stats().attempts} this run); restore with: keel backup restore --dir ${backupDir}\n`
+        : `\nBackup failed: ${last?.error ?? 'no backup was taken'}\n`,
+    );
     return report;
   } finally {
     clearInterval(timer);
     stop.abort();
+    await monitor.close();
   }
 }

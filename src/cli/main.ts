@@ -13,6 +13,7 @@ Commands:
              --duration <time>   stop after e.g. 10s, 2m (default: until Ctrl-C)
              --users <n>         simulated users (default 8)
              --refresh <time>    table refresh period (default 1s)
+             --backup-dir <dir>  where the demo backs its state up (default keel-data/backups)
              --no-color          plain text
   backup     list | verify | restore | prune the backups in --dir <dir>
              (keel backup --help for the options)
@@ -34,6 +35,7 @@ async function demo(args: string[]): Promise<number> {
       duration: { type: 'string' },
       users: { type: 'string' },
       refresh: { type: 'string' },
+      'backup-dir': { type: 'string' },
       'no-color': { type: 'boolean' },
     },
     strict: true,
@@ -57,6 +59,7 @@ async function demo(args: string[]): Promise<number> {
         : { durationMs: parseDuration(values.duration, '--duration') }),
       refreshMs: values.refresh === undefined ? 1000 : parseDuration(values.refresh, '--refresh'),
       concurrency: users,
+      ...(values['backup-dir'] === undefined ? {} : { backupDir: values['backup-dir'] }),
       signal: controller.signal,
       out: process.stdout,
       style: {
