@@ -124,6 +124,8 @@ export interface PerformanceMonitorOptions {
   backupRetention?: RetentionPolicy;
   /** Free space of the backup disk below which health is DEGRADED. @defaultValue 100 MiB */
   backupMinFreeBytes?: number;
+  /** Encrypts backups at rest with AES-256-GCM: 32 bytes, kept outside the backup directory. */
+  backupEncryptionKey?: Uint8Array;
 }
 
 /** What a restore returns. */
@@ -202,7 +204,12 @@ export class PerformanceMonitor implements AsyncDisposable {
     });
     for (const slo of options.slos ?? []) this.addSlo(slo);
     this.backups = new BackupService({
-      store: new BackupStore({ dir: options.backupDir ?? 'backups' }),
+      store: new BackupStore({
+        dir: options.backupDir ?? 'backups',
+        ...(options.backupEncryptionKey === undefined
+          ? {}
+          : { encryptionKey: options.backupEncryptionKey }),
+      }),
       activity: () => this.#activity(),
       ...(options.backupIntervalMinutes === undefined
         ? {}

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,23 @@ describe('keel backup', () => {
     expect(JSON.parse((await keel('backup', 'list', '--dir', dir, '--json')).stdout)).toHaveLength(
       1,
     );
+  });
+
+  it('restores an encrypted backup with --key-file', async () => {
+    const key = randomBytes(32);
+    const secret = join(dir, 'secret');
+    await fs.mkdir(secret);
+    await new BackupStore({ dir: secret, encryptionKey: key }).write(serializeJson({ card: 'x' }), {
+      reason: 'manual',
+      createdAt: new Date(),
+    });
+    const keyFile = join(dir, 'key.hex');
+    await fs.writeFile(keyFile, key.toString('hex'), { mode: 0o600 });
+    const without = await keel('backup', 'restore', '--dir', secret);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toMatch(/encrypted: give the encryptionKey/);
+    const ok = await keel('backup', 'restore', '--dir', secret, '--key-file', keyFile);
+    expect(JSON.parse(ok.stdout)).toEqual({ card: 'x' });
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import {
@@ -35,6 +35,40 @@ export interface BackupHeader {
   payloadBytes: number;
   /** SHA-256 of the payload bytes, hex. */
   sha256: string;
+  /** Set when the payload is encrypted at rest. */
+  encryption?: BackupEncryption;
+}
+
+/**
+ * How an encrypted payload was sealed: AES-256-GCM over the gzip-compressed
+ * payload. `ciphertextSha256` tells a damaged file (corrupt) from a wrong key.
+ */
+export interface BackupEncryption {
+  algorithm: 'aes-256-gcm';
+  iv: string;
+  tag: string;
+  ciphertextSha256: string;
+}
+
+/** A 32-byte key for AES-256-GCM. */
+export type EncryptionKey = Buffer | Uint8Array;
+
+/**
+ * Checks an encryption key.
+ * @throws TypeError unless it is 32 bytes
+ */
+export function checkKey(key: unknown): Buffer {
+  if (!(key instanceof Uint8Array) || key.length !== 32) {
+    throw new TypeError(
+      'encryptionKey must be 32 bytes (AES-256), e.g. crypto.randomBytes(32) kept in a secret store',
+    );
+  }
+  return Buffer.from(key);
+}
+
+/** Thrown when an encrypted backup is read without its key, or with another key. */
+export class BackupKeyError extends Error {
+  readonly code = 'KEEL_BACKUP_KEY' as const;
 }
 
 /** What {@link encodeBackup} needs besides the payload. */
@@ -54,6 +88,7 @@ export interface BackupMeta {
 export async function encodeBackup(
   payload: Iterable<Buffer> | AsyncIterable<Buffer>,
   meta: BackupMeta,
+  options: { key?: EncryptionKey } = {},
 ): Promise<{ bytes: Buffer; header: BackupHeader }> {
   const hash = createHash('sha256');
   const gz = createGzip();
@@ -85,8 +120,24 @@ export async function encodeBackup(
     payloadBytes,
     sha256: hash.digest('hex'),
   };
+  let body = compressed;
+  if (options.key !== undefined) {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', checkKey(options.key), iv);
+    const parts = compressed.map((c) => cipher.update(c));
+    parts.push(cipher.final());
+    const ciphertext = Buffer.concat(parts);
+    header.encryption = {
+      algorithm: 'aes-256-gcm',
+      iv: iv.toString('hex'),
+      tag: cipher.getAuthTag().toString('hex'),
+      ciphertextSha256: createHash('sha256').update(ciphertext).digest('hex'),
+    };
+    // Stored (level 0) so the file stays one gzip stream of header line + ciphertext.
+    body = [await gzip(ciphertext, { level: 0 })];
+  }
   const head = await gzip(Buffer.from(`${JSON.stringify(header)}\n`));
-  return { bytes: Buffer.concat([head, ...compressed]), header };
+  return { bytes: Buffer.concat([head, ...body]), header };
 }
 
 /**
@@ -96,6 +147,7 @@ export async function encodeBackup(
  */
 export async function decodeBackup(
   bytes: Buffer,
+  options: { key?: EncryptionKey } = {},
 ): Promise<{ header: BackupHeader; payload: Buffer }> {
   if (bytes.length === 0) throw new BackupCorruptError('empty', 'the file is empty');
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
@@ -118,7 +170,10 @@ export async function decodeBackup(
     throw new BackupCorruptError('bad-header', 'the header is not JSON', { cause: error });
   }
   const h = checkHeader(header);
-  const payload = plain.subarray(newline + 1);
+  const payload =
+    h.encryption === undefined
+      ? plain.subarray(newline + 1)
+      : await decrypt(plain.subarray(newline + 1), h.encryption, options.key);
   if (payload.length !== h.payloadBytes) {
     throw new BackupCorruptError(
       'length-mismatch',
@@ -189,6 +244,42 @@ export function parsePayload(payload: Buffer): unknown {
   }
 }
 
+/** Opens an encrypted payload; tells damage (corrupt) from a missing or wrong key. */
+async function decrypt(
+  ciphertext: Buffer,
+  e: BackupEncryption,
+  key: EncryptionKey | undefined,
+): Promise<Buffer> {
+  if (createHash('sha256').update(ciphertext).digest('hex') !== e.ciphertextSha256) {
+    throw new BackupCorruptError(
+      'checksum-mismatch',
+      'the encrypted payload does not match its SHA-256',
+    );
+  }
+  if (key === undefined) {
+    throw new BackupKeyError(
+      'this backup is encrypted: give the encryptionKey it was written with',
+    );
+  }
+  let compressed: Buffer;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', checkKey(key), Buffer.from(e.iv, 'hex'));
+    decipher.setAuthTag(Buffer.from(e.tag, 'hex'));
+    compressed = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  } catch (error) {
+    throw new BackupKeyError('this backup does not open with the given encryptionKey', {
+      cause: error,
+    });
+  }
+  try {
+    return await gunzip(compressed);
+  } catch (error) {
+    throw new BackupCorruptError('truncated', 'the decrypted payload does not decompress', {
+      cause: error,
+    });
+  }
+}
+
 function checkHeader(h: unknown): BackupHeader {
   const x = h as Partial<BackupHeader> | null;
   if (typeof x !== 'object' || x === null || x.format !== BACKUP_FORMAT) {
@@ -210,7 +301,18 @@ function checkHeader(h: unknown): BackupHeader {
     (x.payloadBytes as number) >= 0 &&
     typeof x.sha256 === 'string' &&
     /^[0-9a-f]{64}$/.test(x.sha256);
-  if (!valid)
+  if (!valid) {
     throw new BackupCorruptError('bad-header', 'the header has missing or invalid fields');
+  }
+  const e = x.encryption as Partial<BackupEncryption> | undefined;
+  if (
+    e !== undefined &&
+    (e.algorithm !== 'aes-256-gcm' ||
+      !/^[0-9a-f]{24}$/.test(String(e.iv)) ||
+      !/^[0-9a-f]{32}$/.test(String(e.tag)) ||
+      !/^[0-9a-f]{64}$/.test(String(e.ciphertextSha256)))
+  ) {
+    throw new BackupCorruptError('bad-header', 'the header has an invalid encryption block');
+  }
   return x as BackupHeader;
 }

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { BackupCorruptError, BackupNotFoundError, type CorruptionReason } from '../core/index.js';
 import {
   type BackupHeader,
+  BackupKeyError,
+  checkKey,
   decodeBackup,
+  type EncryptionKey,
   encodeBackup,
   parsePayload,
   readHeader,
@@ -50,6 +53,11 @@ export interface BackupStoreOptions {
   fs?: BackupFs;
   /** The cross-process lock taken for each write and prune. */
   lock?: DirLockOptions;
+  /**
+   * Encrypts new backups at rest with AES-256-GCM (32 bytes), and opens
+   * encrypted ones. Keep it outside the backup directory.
+   */
+  encryptionKey?: EncryptionKey;
 }
 
 const ID = /^keel-backup-(\d{8}T\d{6}\d{3}Z)-(\d{6,})$/;
@@ -91,6 +99,7 @@ export class BackupStore {
   readonly dir: string;
   readonly #fs: BackupFs;
   readonly #lock: DirLockOptions;
+  readonly #key: Buffer | undefined;
 
   constructor(options: BackupStoreOptions) {
     if (typeof options?.dir !== 'string' || options.dir.length === 0) {
@@ -99,6 +108,7 @@ export class BackupStore {
     this.dir = options.dir;
     this.#fs = options.fs ?? nodeFs;
     this.#lock = options.lock ?? {};
+    this.#key = options.encryptionKey === undefined ? undefined : checkKey(options.encryptionKey);
   }
 
   /**
@@ -130,7 +140,11 @@ export class BackupStore {
     // Read under the lock: another process may have written since.
     const ids = await this.#ids();
     const sequence = ids.length === 0 ? 1 : sequenceOf(ids[0]!) + 1;
-    const { bytes, header } = await encodeBackup(payload, { ...meta, sequence });
+    const { bytes, header } = await encodeBackup(
+      payload,
+      { ...meta, sequence },
+      this.#key === undefined ? {} : { key: this.#key },
+    );
     const id = backupId(meta.createdAt, sequence);
     await retryTransient(() => this.#writeFile(id, bytes));
     await this.#syncDir();
@@ -186,7 +200,16 @@ export class BackupStore {
       try {
         if (level === 'full') {
           const bytes = await this.#fs.readFile(this.#path(id));
-          valid.push(info(id, (await decodeBackup(bytes)).header, bytes.length, 0));
+          try {
+            valid.push(
+              info(id, (await decodeBackup(bytes, this.#keyOption())).header, bytes.length, 0),
+            );
+          } catch (error) {
+            // Without the right key the ciphertext's checksum was still verified: the file is intact.
+            if (!(error instanceof BackupKeyError)) throw error;
+            const start = await this.#start(id);
+            valid.push(info(id, readHeader(start.bytes), bytes.length, 0));
+          }
         } else {
           const start = await this.#start(id);
           valid.push(info(id, readHeader(start.bytes), start.size, 0));
@@ -249,6 +272,10 @@ export class BackupStore {
     throw new BackupNotFoundError(`at or before ${date.toISOString()}`);
   }
 
+  #keyOption(): { key?: Buffer } {
+    return this.#key === undefined ? {} : { key: this.#key };
+  }
+
   async #header(id: string): Promise<{ header: BackupHeader; size: number } | undefined> {
     try {
       const start = await this.#start(id);
@@ -288,7 +315,7 @@ export class BackupStore {
       throw error;
     }
     try {
-      const { header, payload } = await decodeBackup(bytes);
+      const { header, payload } = await decodeBackup(bytes, this.#keyOption());
       return { data: parsePayload(payload), backup: info(id, header, bytes.length, 0) };
     } catch (error) {
       if (error instanceof BackupCorruptError) await this.#quarantine(id);

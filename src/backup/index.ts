@@ -1,7 +1,14 @@
-export type { BackupHeader, BackupMeta } from './backup-format.js';
+export type {
+  BackupEncryption,
+  BackupHeader,
+  BackupMeta,
+  EncryptionKey,
+} from './backup-format.js';
 export {
   BACKUP_FORMAT,
   BACKUP_FORMAT_VERSION,
+  BackupKeyError,
+  checkKey,
   decodeBackup,
   encodeBackup,
   parsePayload,

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type BackupInfo, BackupStore, type RetentionPolicy } from '../backup/index.js';
 import { safeText, table } from './render.js';
@@ -11,6 +11,7 @@ const USAGE = `Usage: keel backup <list|verify|restore|prune> --dir <dir> [optio
                             write the JSON of a backup (default: the newest that verifies) to a file or stdout
   prune --keep-last <n> [--keep-hourly <n>] [--keep-daily <n>] [--keep-weekly <n>] [--keep-monthly <n>] [--dry-run]
 
+  --key-file <file>         the AES-256 key of encrypted backups (32 bytes or 64 hex characters)
   --json                    machine-readable output
 `;
 
@@ -36,6 +37,13 @@ function count(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+/** A key file holds 32 raw bytes or 64 hex characters. */
+async function readKey(path: string): Promise<Buffer> {
+  const raw = await readFile(path);
+  const text = raw.toString('utf8').trim();
+  return /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : raw;
+}
+
 /** `keel backup …`: returns the exit code. */
 export async function backupCommand(
   args: string[],
@@ -53,6 +61,7 @@ export async function backupCommand(
     strict: true,
     options: {
       dir: { type: 'string' },
+      'key-file': { type: 'string' },
       json: { type: 'boolean' },
       quick: { type: 'boolean' },
       out: { type: 'string' },
@@ -70,7 +79,12 @@ export async function backupCommand(
     return 2;
   }
   if (values.dir === undefined) throw new RangeError('--dir <backup directory> is required');
-  const store = new BackupStore({ dir: values.dir });
+  const store = new BackupStore({
+    dir: values.dir,
+    ...(values['key-file'] === undefined
+      ? {}
+      : { encryptionKey: await readKey(values['key-file']) }),
+  });
   const json = values.json === true;
   const print = (value: unknown, text: string) =>
     out.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
