@@ -26,7 +26,10 @@ describe('PerformanceMonitor backups (seed backup-system tests)', () => {
     expect(info.storedBytes).toBeGreaterThan(0);
     expect(info.durationMs).toBeGreaterThanOrEqual(0);
     expect(Date.parse(info.createdAt)).not.toBeNaN();
-    expect(await fs.readdir(join(dir, 'backups'))).toEqual([`${info.id}.json.gz`]);
+    expect((await fs.readdir(join(dir, 'backups'))).sort()).toEqual([
+      `${info.id}.json.gz`,
+      'keel-manifest.json.gz',
+    ]);
   });
 
   it('restores by id and the latest', async () => {

@@ -42,7 +42,10 @@ describe('BackupStore', () => {
     expect((await fs.stat(path)).mode & 0o777).toBe(0o600);
     expect((await fs.stat(join(dir, 'backups'))).mode & 0o777).toBe(0o700);
     expect(info.storedBytes).toBe((await fs.stat(path)).size);
-    expect(await fs.readdir(join(dir, 'backups'))).toEqual([`${info.id}.json.gz`]);
+    expect((await fs.readdir(join(dir, 'backups'))).sort()).toEqual([
+      `${info.id}.json.gz`,
+      'keel-manifest.json.gz',
+    ]);
   });
 
   it('lists newest first and restores by id and latest', async () => {
@@ -115,7 +118,9 @@ describe('BackupStore', () => {
       )) as NodeJS.ErrnoException;
       expect(error.code).toBe('ENOSPC');
       // No temp file and no lock file left behind.
-      expect(await fs.readdir(dir)).toEqual([`${good.id}.json.gz`]);
+      expect((await fs.readdir(dir)).filter((n) => n !== 'keel-manifest.json.gz')).toEqual([
+        `${good.id}.json.gz`,
+      ]);
       expect((await new BackupStore({ dir }).restoreLatest()).data).toEqual({ v: 1 });
     },
   );
@@ -152,3 +157,22 @@ function faulty(step: string): BackupFs {
     }) as BackupFs['rename'],
   };
 }
+
+describe('BackupStore manifest', () => {
+  it('is written with each backup and rebuilt from the files when lost, corrupt or stale', async () => {
+    const store = new BackupStore({ dir });
+    const a = await store.write(json({ v: 1 }), { reason: 'manual', createdAt: at(1) });
+    const b = await store.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) });
+    const manifest = join(dir, 'keel-manifest.json.gz');
+    expect((await fs.stat(manifest)).mode & 0o777).toBe(0o600);
+    expect((await store.list()).map((x) => x.id)).toEqual([b.id, a.id]);
+    await fs.writeFile(manifest, 'garbage');
+    expect((await store.list()).map((x) => x.id)).toEqual([b.id, a.id]);
+    await fs.rm(manifest);
+    expect((await store.list()).map((x) => x.id)).toEqual([b.id, a.id]);
+    await fs.rm(join(dir, `${a.id}.json.gz`)); // the manifest now names a file that is gone
+    expect((await store.list()).map((x) => x.id)).toEqual([b.id]);
+    const c = await store.write(json({ v: 3 }), { reason: 'manual', createdAt: at(3) });
+    expect((await store.list()).map((x) => x.id)).toEqual([c.id, b.id]);
+  });
+});

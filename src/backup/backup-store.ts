@@ -62,6 +62,8 @@ export interface BackupStoreOptions {
 
 const ID = /^keel-backup-(\d{8}T\d{6}\d{3}Z)-(\d{6,})$/;
 const SUFFIX = '.json.gz';
+/** The manifest's name (without `.json.gz`): a checksummed cache of the headers, rebuilt when lost. */
+export const MANIFEST = 'keel-manifest';
 /** Where files that fail verification are moved; never deleted. */
 export const CORRUPT_DIR = 'corrupt';
 
@@ -148,6 +150,7 @@ export class BackupStore {
     const id = backupId(meta.createdAt, sequence);
     await retryTransient(() => this.#writeFile(id, bytes));
     await this.#syncDir();
+    await this.#writeManifest();
     return info(id, header, bytes.length, performance.now() - started);
   }
 
@@ -179,12 +182,48 @@ export class BackupStore {
    * reports it.
    */
   async list(): Promise<BackupInfo[]> {
+    const ids = await this.#ids();
+    const manifest = await this.#readManifest();
+    // The manifest is a cache of the headers: used only when it names exactly the files present.
+    if (manifest !== undefined && sameIds(manifest, ids)) {
+      return ids.map((id) => manifest.find((b) => b.id === id)!);
+    }
     const out: BackupInfo[] = [];
-    for (const id of await this.#ids()) {
+    for (const id of ids) {
       const found = await this.#header(id);
       if (found !== undefined) out.push(info(id, found.header, found.size, 0));
     }
     return out;
+  }
+
+  /** The manifest's entries if it verifies; `undefined` when missing or corrupt (it is rebuilt). */
+  async #readManifest(): Promise<BackupInfo[] | undefined> {
+    try {
+      const bytes = await this.#fs.readFile(join(this.dir, `${MANIFEST}${SUFFIX}`));
+      const parsed = parsePayload((await decodeBackup(bytes)).payload) as { backups?: unknown };
+      return Array.isArray(parsed.backups) ? (parsed.backups as BackupInfo[]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Rewrites the manifest from the headers (under the lock). A failure only costs speed. */
+  async #writeManifest(): Promise<void> {
+    try {
+      const backups: BackupInfo[] = [];
+      for (const id of await this.#ids()) {
+        const found = await this.#header(id);
+        if (found !== undefined) backups.push(info(id, found.header, found.size, 0));
+      }
+      const { bytes } = await encodeBackup([Buffer.from(JSON.stringify({ backups }))], {
+        createdAt: new Date(),
+        sequence: 0,
+        reason: 'manifest',
+      });
+      await this.#writeFile(MANIFEST, bytes);
+    } catch {
+      // list() rebuilds from the files when the manifest is missing or stale.
+    }
   }
 
   /**
@@ -242,7 +281,10 @@ export class BackupStore {
     try {
       const { keep, remove } = applyRetention(await this.list(), policy);
       for (const b of remove) await this.#fs.unlink(this.#path(b.id)).catch(() => undefined);
-      if (remove.length > 0) await this.#syncDir();
+      if (remove.length > 0) {
+        await this.#syncDir();
+        await this.#writeManifest();
+      }
       return { kept: keep, removed: remove };
     } finally {
       await release?.();
@@ -364,7 +406,7 @@ export class BackupStore {
   /** Temp files of writes that never finished (their process died): only the lock holder runs this. */
   async #removeStaleTemp(): Promise<void> {
     for (const name of await this.#fs.readdir(this.dir)) {
-      if (name.startsWith('.keel-backup-') && name.endsWith('.tmp')) {
+      if (name.startsWith('.keel-') && name.endsWith('.tmp')) {
         await this.#fs.unlink(join(this.dir, name)).catch(() => undefined);
       }
     }
@@ -424,6 +466,12 @@ async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
       await new Promise((r) => setTimeout(r, 25 * 4 ** attempt));
     }
   }
+}
+
+function sameIds(manifest: readonly BackupInfo[], ids: readonly string[]): boolean {
+  if (manifest.length !== ids.length) return false;
+  const names = new Set(manifest.map((b) => b?.id));
+  return ids.every((id) => names.has(id));
 }
 
 function sequenceOf(id: string): number {

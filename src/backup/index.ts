@@ -28,6 +28,7 @@ export {
   backupId,
   CORRUPT_DIR,
   checkBackupId,
+  MANIFEST,
   PERMANENT_CODES,
   TRANSIENT_CODES,
 } from './backup-store.js';
