@@ -232,10 +232,13 @@ export class BackupStore {
    */
   async verify(
     level: 'quick' | 'full' = 'full',
+    onProgress?: (done: number, total: number) => void,
   ): Promise<{ valid: BackupInfo[]; corrupt: CorruptBackup[] }> {
     const valid: BackupInfo[] = [];
     const corrupt: CorruptBackup[] = [];
-    for (const id of await this.#ids()) {
+    const ids = await this.#ids();
+    for (const [done, id] of ids.entries()) {
+      onProgress?.(done, ids.length);
       try {
         if (level === 'full') {
           const bytes = await this.#fs.readFile(this.#path(id));
@@ -259,6 +262,7 @@ export class BackupStore {
         await this.#quarantine(id);
       }
     }
+    onProgress?.(ids.length, ids.length);
     return { valid, corrupt };
   }
 

@@ -37,6 +37,19 @@ function count(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+/** A progress bar on a terminal's stderr; nothing when stderr is not a terminal. */
+export function progressBar(
+  err: NodeJS.WritableStream & { isTTY?: boolean },
+): ((done: number, total: number) => void) | undefined {
+  if (err.isTTY !== true) return undefined;
+  return (done, total) => {
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    err.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+    if (done === total) err.write('\n');
+  };
+}
+
 /** A key file holds 32 raw bytes or 64 hex characters. */
 async function readKey(path: string): Promise<Buffer> {
   const raw = await readFile(path);
@@ -96,7 +109,7 @@ export async function backupCommand(
       return 0;
     }
     case 'verify': {
-      const result = await store.verify(values.quick === true ? 'quick' : 'full');
+      const result = await store.verify(values.quick === true ? 'quick' : 'full', progressBar(err));
       const lines = [`${result.valid.length} valid, ${result.corrupt.length} corrupt`];
       for (const c of result.corrupt)
         lines.push(`corrupt: ${c.id} (${c.reason}) moved to corrupt/`);

@@ -42,3 +42,22 @@ describe('render', () => {
     expect(lines.map(plain)).toEqual(['A       B', '─────  ──', 'red     1', 'plain  22']);
   });
 });
+
+describe('progress bar', () => {
+  it('draws on a terminal and stays silent otherwise', async () => {
+    const { progressBar } = await import('./backup.js');
+    let written = '';
+    const write = (s: string) => {
+      written += s;
+      return true;
+    };
+    const tty = { isTTY: true, write } as unknown as NodeJS.WritableStream & { isTTY: boolean };
+    const bar = progressBar(tty)!;
+    bar(0, 4);
+    bar(2, 4);
+    bar(4, 4);
+    expect(written).toContain('\r[###############...............] 2/4');
+    expect(written.endsWith('] 4/4\n')).toBe(true);
+    expect(progressBar({ write: () => true } as unknown as NodeJS.WritableStream)).toBeUndefined();
+  });
+});
