@@ -6,6 +6,7 @@ import {
   BackupStore,
   type CorruptBackup,
   type RetentionPolicy,
+  type SqliteDatabase,
 } from './backup/index.js';
 import {
   BUILT_IN_LIMITS,
@@ -465,6 +466,15 @@ export class PerformanceMonitor implements AsyncDisposable {
     options?: { dryRun?: boolean },
   ): Promise<{ kept: BackupInfo[]; removed: BackupInfo[] }> {
     return this.backups.store.prune(policy, options);
+  }
+
+  /**
+   * Backs up a SQLite database (better-sqlite3's online backup) into the same store.
+   * @example
+   * await monitor.backupSqlite(db); // db: a better-sqlite3 Database
+   */
+  async backupSqlite(db: SqliteDatabase, options?: { reason?: string }): Promise<BackupInfo> {
+    return this.backups.backupSqlite(db, options?.reason ?? 'sqlite');
   }
 
   #activity(): number {

@@ -37,6 +37,8 @@ export interface BackupHeader {
   sha256: string;
   /** Set when the payload is encrypted at rest. */
   encryption?: BackupEncryption;
+  /** Set for payloads that are not JSON (a SQLite database). */
+  contentType?: ContentType;
 }
 
 /**
@@ -76,7 +78,12 @@ export interface BackupMeta {
   createdAt: Date;
   sequence: number;
   reason: string;
+  /** What the payload is. @defaultValue 'application/json' */
+  contentType?: ContentType;
 }
+
+/** Payload kinds: a JSON document, or a SQLite database file. */
+export type ContentType = 'application/json' | 'application/vnd.sqlite3';
 
 /**
  * Builds the bytes of a backup file: `header JSON + "\n" + payload`, gzip
@@ -119,6 +126,9 @@ export async function encodeBackup(
     reason: meta.reason,
     payloadBytes,
     sha256: hash.digest('hex'),
+    ...(meta.contentType === undefined || meta.contentType === 'application/json'
+      ? {}
+      : { contentType: meta.contentType }),
   };
   let body = compressed;
   if (options.key !== undefined) {
@@ -303,6 +313,13 @@ function checkHeader(h: unknown): BackupHeader {
     /^[0-9a-f]{64}$/.test(x.sha256);
   if (!valid) {
     throw new BackupCorruptError('bad-header', 'the header has missing or invalid fields');
+  }
+  if (
+    x.contentType !== undefined &&
+    x.contentType !== 'application/json' &&
+    x.contentType !== 'application/vnd.sqlite3'
+  ) {
+    throw new BackupCorruptError('bad-header', 'the header has an unknown contentType');
   }
   const e = x.encryption as Partial<BackupEncryption> | undefined;
   if (

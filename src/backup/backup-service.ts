@@ -1,5 +1,10 @@
-import { statfs } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rename, statfs, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Emitter } from '../core/index.js';
+import type { ContentType } from './backup-format.js';
 import {
   type BackupInfo,
   type BackupStore,
@@ -9,6 +14,11 @@ import {
 } from './backup-store.js';
 import { checkRetention, type RetentionPolicy } from './retention.js';
 import { serializeJson } from './serialize.js';
+
+/** What a SQLite backup needs: better-sqlite3's `Database` fits. */
+export interface SqliteDatabase {
+  backup(destination: string): Promise<unknown>;
+}
 
 /** Returns the state to back up; may be async. Gets a signal that aborts on timeout. */
 export type BackupProvider = (context: { signal: AbortSignal }) => unknown;
@@ -207,6 +217,44 @@ export class BackupService {
   }
 
   /**
+   * Backs up a SQLite database with better-sqlite3's online backup (the
+   * database stays usable meanwhile) into the same store, as one backup of
+   * content type `application/vnd.sqlite3`. Restore gives the file's bytes;
+   * {@link restoreSqliteTo} writes them to a path.
+   * @throws the failure, after recording it
+   */
+  async backupSqlite(db: SqliteDatabase, reason = 'sqlite'): Promise<BackupInfo> {
+    const copy = join(tmpdir(), `keel-sqlite-${process.pid}-${randomBytes(6).toString('hex')}.db`);
+    try {
+      return await this.#attempt(
+        async () => {
+          await db.backup(copy);
+          return createReadStream(copy, { highWaterMark: 65_536 });
+        },
+        reason,
+        'application/vnd.sqlite3',
+      );
+    } finally {
+      await unlink(copy).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Writes a SQLite backup to `path` (0600, atomically); the newest when `id` is omitted.
+   * @throws BackupNotFoundError, BackupCorruptError, or TypeError when the backup is not a database
+   */
+  async restoreSqliteTo(path: string, id?: string): Promise<BackupInfo> {
+    const { data, backup } = id === undefined ? await this.restoreLatest() : await this.restore(id);
+    if (backup.contentType !== 'application/vnd.sqlite3' || !Buffer.isBuffer(data)) {
+      throw new TypeError(`backup ${backup.id} is not a SQLite database`);
+    }
+    const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(temp, data, { mode: 0o600 });
+    await rename(temp, path);
+    return backup;
+  }
+
+  /**
    * Restores one backup by id.
    * @throws RangeError for a malformed id, BackupNotFoundError, BackupCorruptError
    */
@@ -280,9 +328,15 @@ export class BackupService {
   }
 
   /** Runs one attempt after the one in progress; records its outcome. */
-  #attempt(provider: BackupProvider, reason: string): Promise<BackupInfo> {
+  #attempt(
+    provider: BackupProvider,
+    reason: string,
+    contentType?: ContentType,
+  ): Promise<BackupInfo> {
     const previous = this.#running ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.#run(provider, reason));
+    const run = previous
+      .catch(() => undefined)
+      .then(() => this.#run(provider, reason, contentType));
     this.#running = run;
     const clear = () => {
       if (this.#running === run) this.#running = undefined;
@@ -291,14 +345,25 @@ export class BackupService {
     return run;
   }
 
-  async #run(provider: BackupProvider, reason: string): Promise<BackupInfo> {
+  async #run(
+    provider: BackupProvider,
+    reason: string,
+    contentType: ContentType | undefined,
+  ): Promise<BackupInfo> {
     const startedAt = this.#now();
     const started = performance.now();
     const activity = this.#activity();
     this.#attempts++;
     try {
       const data = await this.#provide(provider);
-      const info = await this.#store.write(serializeJson(data), { reason, createdAt: startedAt });
+      // JSON state is serialised in slices; other content (a database file) comes as a byte stream.
+      const payload =
+        contentType === undefined ? serializeJson(data) : (data as AsyncIterable<Buffer>);
+      const info = await this.#store.write(payload, {
+        reason,
+        createdAt: startedAt,
+        ...(contentType === undefined ? {} : { contentType }),
+      });
       this.#consecutiveFailures = 0;
       this.#lastSuccess = startedAt;
       this.#backedUpActivity = activity;

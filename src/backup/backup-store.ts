@@ -5,6 +5,7 @@ import { BackupCorruptError, BackupNotFoundError, type CorruptionReason } from '
 import {
   type BackupHeader,
   BackupKeyError,
+  type ContentType,
   checkKey,
   decodeBackup,
   type EncryptionKey,
@@ -30,6 +31,8 @@ export interface BackupInfo {
   sha256: string;
   /** Time the write took, in ms (0 for backups found on disk). */
   durationMs: number;
+  /** `application/json`, or `application/vnd.sqlite3` for a database file. */
+  contentType: ContentType;
 }
 
 /** A file that failed verification and was moved to `corrupt/`. */
@@ -121,7 +124,7 @@ export class BackupStore {
    */
   async write(
     payload: Iterable<Buffer> | AsyncIterable<Buffer>,
-    meta: { reason: string; createdAt: Date },
+    meta: { reason: string; createdAt: Date; contentType?: ContentType },
   ): Promise<BackupInfo> {
     const started = performance.now();
     await this.#fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -135,7 +138,7 @@ export class BackupStore {
 
   async #writeLocked(
     payload: Iterable<Buffer> | AsyncIterable<Buffer>,
-    meta: { reason: string; createdAt: Date },
+    meta: { reason: string; createdAt: Date; contentType?: ContentType },
     started: number,
   ): Promise<BackupInfo> {
     await this.#removeStaleTemp();
@@ -362,7 +365,10 @@ export class BackupStore {
     }
     try {
       const { header, payload } = await decodeBackup(bytes, this.#keyOption());
-      return { data: parsePayload(payload), backup: info(id, header, bytes.length, 0) };
+      // A SQLite payload comes back as the database file's bytes.
+      const data =
+        header.contentType === 'application/vnd.sqlite3' ? payload : parsePayload(payload);
+      return { data, backup: info(id, header, bytes.length, 0) };
     } catch (error) {
       if (error instanceof BackupCorruptError) await this.#quarantine(id);
       throw error;
@@ -497,5 +503,6 @@ function info(
     storedBytes,
     sha256: header.sha256,
     durationMs,
+    contentType: header.contentType ?? 'application/json',
   };
 }

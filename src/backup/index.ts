@@ -2,6 +2,7 @@ export type {
   BackupEncryption,
   BackupHeader,
   BackupMeta,
+  ContentType,
   EncryptionKey,
 } from './backup-format.js';
 export {
@@ -20,6 +21,7 @@ export type {
   BackupServiceOptions,
   BackupStats,
   DiskSpace,
+  SqliteDatabase,
 } from './backup-service.js';
 export { BackupService } from './backup-service.js';
 export type { BackupFs, BackupInfo, BackupStoreOptions, CorruptBackup } from './backup-store.js';

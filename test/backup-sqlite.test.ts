@@ -1,0 +1,48 @@
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PerformanceMonitor } from '../src/index.js';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(join(tmpdir(), 'keel-sqlite-'));
+});
+
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('SQLite online backup into the backup store', () => {
+  it('backs up a live database and restores it to a file that opens with the same rows', async () => {
+    const db = new Database(join(dir, 'app.db'));
+    db.exec('create table invoices (id integer primary key, total_cents integer)');
+    const insert = db.prepare('insert into invoices (total_cents) values (?)');
+    for (let i = 0; i < 500; i++) insert.run(i * 100);
+    const monitor = new PerformanceMonitor({ backupDir: join(dir, 'backups') });
+    const info = await monitor.backupSqlite(db);
+    expect(info).toMatchObject({ contentType: 'application/vnd.sqlite3', reason: 'sqlite' });
+    insert.run(1); // the live database goes on changing; the backup does not
+    const restored = join(dir, 'restored.db');
+    await monitor.backups.restoreSqliteTo(restored, info.id);
+    expect((await fs.stat(restored)).mode & 0o777).toBe(0o600);
+    const copy = new Database(restored, { readonly: true });
+    expect(copy.prepare('select count(*) as n, sum(total_cents) as s from invoices').get()).toEqual(
+      {
+        n: 500,
+        s: 12_475_000,
+      },
+    );
+    copy.close();
+    db.close();
+    // A JSON backup in the same store is not taken for a database.
+    const json = await monitor.performBackup({ a: 1 });
+    await expect(monitor.backups.restoreSqliteTo(restored, json.id)).rejects.toThrow(
+      /not a SQLite database/,
+    );
+    expect((await monitor.restoreBackup(info.id)).data).toBeInstanceOf(Buffer);
+    await monitor.close();
+  });
+});
