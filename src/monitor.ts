@@ -402,8 +402,8 @@ export class PerformanceMonitor implements AsyncDisposable {
    * @example
    * monitor.startBackupService(() => app.snapshot());
    */
-  startBackupService(provider: BackupProvider): void {
-    this.backups.start(provider);
+  startBackupService(provider: BackupProvider, options?: { intervalMinutes?: number }): void {
+    this.backups.start(provider, options);
   }
 
   /** Stops automatic backups, with a final one if there was activity since the last. */

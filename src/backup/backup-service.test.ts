@@ -216,3 +216,28 @@ describe('BackupService storage errors and disk space', () => {
     expect(await missing.checkDiskSpace()).toBeNull();
   });
 });
+
+describe('BackupService options', () => {
+  it('takes the interval from startBackupService options', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const s = service();
+    s.start(() => ({ a: 1 }), { intervalMinutes: 1 });
+    expect(s.intervalMinutes).toBe(1);
+    activity = 1;
+    await advance(60_000);
+    await settle(s);
+    expect(s.stats().attempts).toBe(1);
+    expect(() => s.start(() => 1, { intervalMinutes: -1 })).toThrow(/intervalMinutes/);
+    await s.stop();
+  });
+
+  it('bounds the final backup at stop by twice timeoutMs', async () => {
+    const s = service({ timeoutMs: 30 });
+    s.start(() => new Promise(() => {}));
+    activity = 1;
+    const started = performance.now();
+    await s.stop();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(s.stats().history[0]).toMatchObject({ ok: false, errorCode: 'PROVIDER_TIMEOUT' });
+  });
+});

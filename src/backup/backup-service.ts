@@ -115,7 +115,7 @@ class AttemptError extends Error {
  * await service.stop(); // final backup if anything happened since the last one
  */
 export class BackupService {
-  readonly intervalMinutes: number;
+  #intervalMinutes: number;
   readonly #store: BackupStore;
   readonly #timeoutMs: number;
   readonly #activity: () => number;
@@ -156,7 +156,7 @@ export class BackupService {
     }
     const timeoutMs = options.timeoutMs ?? 30_000;
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`);
-    this.intervalMinutes = interval;
+    this.#intervalMinutes = interval;
     this.#store = options.store;
     this.store = options.store;
     this.#timeoutMs = timeoutMs;
@@ -170,6 +170,11 @@ export class BackupService {
     }
   }
 
+  /** Minutes between automatic backups. */
+  get intervalMinutes(): number {
+    return this.#intervalMinutes;
+  }
+
   /** True while the schedule runs. */
   get scheduled(): boolean {
     return this.#timer !== undefined;
@@ -179,22 +184,28 @@ export class BackupService {
    * Starts backing up `provider()` every `intervalMinutes` while there was
    * activity since the last backup. Calling it again replaces the provider.
    */
-  start(provider: BackupProvider): void {
+  start(provider: BackupProvider, options: { intervalMinutes?: number } = {}): void {
     if (typeof provider !== 'function') {
       throw new TypeError('startBackupService needs a function that returns the state to back up');
     }
+    const interval = options.intervalMinutes ?? this.#intervalMinutes;
+    if (!(interval > 0) || !Number.isFinite(interval)) {
+      throw new RangeError(`intervalMinutes must be a number > 0, got ${interval}`);
+    }
     this.#provider = provider;
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined && interval === this.#intervalMinutes) return;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#intervalMinutes = interval;
     // Activity is counted from here: a service started on an idle app backs nothing up.
     if (Number.isNaN(this.#backedUpActivity)) this.#backedUpActivity = this.#activity();
     this.#timer = setInterval(() => {
       void this.#tick();
-    }, this.intervalMinutes * 60_000);
+    }, interval * 60_000);
     this.#timer.unref();
   }
 
   /**
-   * Stops the schedule; takes a final backup (bounded by `timeoutMs`) when
+   * Stops the schedule; takes a final backup (bounded by twice `timeoutMs`) when
    * there was activity since the last one. Never throws.
    */
   async stop(): Promise<void> {
@@ -204,7 +215,16 @@ export class BackupService {
     await this.#running?.catch(() => undefined);
     const provider = this.#provider;
     if (provider !== undefined && this.#activity() !== this.#backedUpActivity) {
-      await this.#attempt(provider, 'final').catch(() => undefined);
+      // Bounded: a shutdown waits at most twice timeoutMs (the provider's bound, then the write's).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#attempt(provider, 'final').catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 2 * this.#timeoutMs);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
     }
   }
 
@@ -293,7 +313,7 @@ export class BackupService {
       running: this.#running !== undefined,
       pruneFailures: this.#pruneFailures,
       scheduled: this.scheduled,
-      intervalMinutes: this.intervalMinutes,
+      intervalMinutes: this.#intervalMinutes,
       history: [...this.#history],
       disk: this.#disk,
     };

@@ -176,3 +176,32 @@ describe('BackupStore manifest', () => {
     expect((await store.list()).map((x) => x.id)).toEqual([c.id, b.id]);
   });
 });
+
+describe('BackupStore corruption corpus at the file level', () => {
+  it('reports swapped files as corrupt (name-mismatch) and restores neither under the wrong id', async () => {
+    const store = new BackupStore({ dir });
+    const a = await store.write(json({ v: 'a' }), { reason: 'manual', createdAt: at(1) });
+    const b = await store.write(json({ v: 'b' }), { reason: 'manual', createdAt: at(2) });
+    const pa = join(dir, `${a.id}.json.gz`);
+    const pb = join(dir, `${b.id}.json.gz`);
+    const [ba, bb] = [await fs.readFile(pa), await fs.readFile(pb)];
+    await fs.writeFile(pa, bb);
+    await fs.writeFile(pb, ba);
+    const { valid, corrupt } = await new BackupStore({ dir }).verify('full');
+    expect(valid).toEqual([]);
+    expect(corrupt.map((c) => c.reason)).toEqual(['name-mismatch', 'name-mismatch']);
+  });
+
+  it('prune keeps the newest backup that verifies even when the policy would drop it', async () => {
+    const store = new BackupStore({ dir });
+    const good = await store.write(json({ v: 1 }), { reason: 'manual', createdAt: at(1) });
+    const bad = await store.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) });
+    const path = join(dir, `${bad.id}.json.gz`);
+    const bytes = await fs.readFile(path);
+    bytes[bytes.length - 12]! ^= 0xff; // payload damaged, header intact
+    await fs.writeFile(path, bytes);
+    const { kept, removed } = await store.prune({ keepLast: 1 }, { dryRun: true });
+    expect(kept.map((k) => k.id)).toEqual([bad.id, good.id]);
+    expect(removed).toEqual([]);
+  });
+});

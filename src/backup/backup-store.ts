@@ -199,6 +199,33 @@ export class BackupStore {
     return out;
   }
 
+  /** Applies a policy, and never lets go of the newest backup that fully verifies. */
+  async #retain(policy: RetentionPolicy): Promise<{ kept: BackupInfo[]; removed: BackupInfo[] }> {
+    const listed = await this.list();
+    const { keep, remove } = applyRetention(listed, policy);
+    for (const b of listed) {
+      try {
+        const bytes = await this.#fs.readFile(this.#path(b.id));
+        try {
+          matchesName(b.id, (await decodeBackup(bytes, this.#keyOption())).header);
+        } catch (error) {
+          // Without the key the ciphertext checksum was still verified.
+          if (!(error instanceof BackupKeyError)) throw error;
+        }
+      } catch {
+        continue;
+      }
+      if (remove.includes(b)) {
+        return {
+          kept: listed.filter((x) => x === b || keep.includes(x)),
+          removed: remove.filter((x) => x !== b),
+        };
+      }
+      break;
+    }
+    return { kept: keep, removed: remove };
+  }
+
   /** The manifest's entries if it verifies; `undefined` when missing or corrupt (it is rebuilt). */
   async #readManifest(): Promise<BackupInfo[] | undefined> {
     try {
@@ -246,18 +273,17 @@ export class BackupStore {
         if (level === 'full') {
           const bytes = await this.#fs.readFile(this.#path(id));
           try {
-            valid.push(
-              info(id, (await decodeBackup(bytes, this.#keyOption())).header, bytes.length, 0),
-            );
+            const { header } = await decodeBackup(bytes, this.#keyOption());
+            valid.push(info(id, matchesName(id, header), bytes.length, 0));
           } catch (error) {
             // Without the right key the ciphertext's checksum was still verified: the file is intact.
             if (!(error instanceof BackupKeyError)) throw error;
             const start = await this.#start(id);
-            valid.push(info(id, readHeader(start.bytes), bytes.length, 0));
+            valid.push(info(id, matchesName(id, readHeader(start.bytes)), bytes.length, 0));
           }
         } else {
           const start = await this.#start(id);
-          valid.push(info(id, readHeader(start.bytes), start.size, 0));
+          valid.push(info(id, matchesName(id, readHeader(start.bytes)), start.size, 0));
         }
       } catch (error) {
         if (!(error instanceof BackupCorruptError)) throw error;
@@ -277,16 +303,13 @@ export class BackupStore {
     policy: RetentionPolicy,
     options: { dryRun?: boolean } = {},
   ): Promise<{ kept: BackupInfo[]; removed: BackupInfo[] }> {
-    if (options.dryRun === true) {
-      const { keep, remove } = applyRetention(await this.list(), policy);
-      return { kept: keep, removed: remove };
-    }
+    if (options.dryRun === true) return this.#retain(policy);
     const release = await acquireDirLock(this.dir, this.#fs, this.#lock).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no directory: nothing to prune
       throw error;
     });
     try {
-      const { keep, remove } = applyRetention(await this.list(), policy);
+      const { kept: keep, removed: remove } = await this.#retain(policy);
       for (const b of remove) await this.#fs.unlink(this.#path(b.id)).catch(() => undefined);
       if (remove.length > 0) {
         await this.#syncDir();
@@ -328,7 +351,7 @@ export class BackupStore {
   async #header(id: string): Promise<{ header: BackupHeader; size: number } | undefined> {
     try {
       const start = await this.#start(id);
-      return { header: readHeader(start.bytes), size: start.size };
+      return { header: matchesName(id, readHeader(start.bytes)), size: start.size };
     } catch (error) {
       if (error instanceof BackupCorruptError) return undefined;
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -365,6 +388,7 @@ export class BackupStore {
     }
     try {
       const { header, payload } = await decodeBackup(bytes, this.#keyOption());
+      matchesName(id, header);
       // A SQLite payload comes back as the database file's bytes.
       const data =
         header.contentType === 'application/vnd.sqlite3' ? payload : parsePayload(payload);
@@ -476,6 +500,20 @@ async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
       await new Promise((r) => setTimeout(r, 25 * 4 ** attempt));
     }
   }
+}
+
+/**
+ * A file whose header names another backup (renamed or swapped files) would
+ * restore the wrong state under this id: it counts as corrupt.
+ */
+function matchesName(id: string, header: BackupHeader): BackupHeader {
+  if (backupId(new Date(header.createdAt), header.sequence) !== id) {
+    throw new BackupCorruptError(
+      'name-mismatch',
+      `the file holds backup ${header.sequence} of ${header.createdAt}, not ${id}`,
+    );
+  }
+  return header;
 }
 
 function sameIds(manifest: readonly BackupInfo[], ids: readonly string[]): boolean {

@@ -59,6 +59,7 @@ export type CorruptionReason =
   | 'wrong-format'
   | 'length-mismatch'
   | 'checksum-mismatch'
+  | 'name-mismatch'
   | 'bad-json';
 
 /** A file that is not a valid backup, with why. It is never restored. */
