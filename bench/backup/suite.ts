@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import writeFileAtomic from 'write-file-atomic';
-import { BackupStore, serializeJson } from '../../src/backup/index.js';
+import { BackupService, BackupStore } from '../../src/backup/index.js';
 import { collectGarbage, median } from '../lib/measure.js';
 import type { ResultRow, Suite, SuiteResult } from '../lib/suite.js';
 import { fmt, formatTable, ratio } from '../lib/table.js';
@@ -51,14 +51,12 @@ const CONTENDERS: Contender[] = [
   {
     name: 'keel',
     async backup(state, dir) {
-      const store = new BackupStore({ dir });
-      const info = await store.write(serializeJson(state), {
-        reason: 'bench',
-        createdAt: new Date(),
-      });
+      // The whole path of monitor.performBackup: serialise, write, prune (verifying the newest), disk check.
+      const service = new BackupService({ store: new BackupStore({ dir }) });
+      const info = await service.backup(state, 'bench');
       return {
         storedBytes: info.storedBytes,
-        restore: async () => (await store.read(info.id)).data,
+        restore: async () => (await service.restore(info.id)).data,
       };
     },
   },

@@ -1,7 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import {
+  createGunzip,
   createGzip,
   gunzip as gunzipCb,
   gunzipSync,
@@ -190,11 +192,93 @@ export async function decodeBackup(
       `the payload has ${payload.length} bytes, the header says ${h.payloadBytes}`,
     );
   }
-  const sha256 = createHash('sha256').update(payload).digest('hex');
+  const sha256 = await sha256Sliced(payload);
   if (sha256 !== h.sha256) {
     throw new BackupCorruptError('checksum-mismatch', 'the payload does not match its SHA-256');
   }
   return { header: h, payload };
+}
+
+/**
+ * Checks a backup file like {@link decodeBackup} without holding the
+ * decompressed payload: it streams through gunzip and the hash, so checking a
+ * large backup in the background neither blocks the loop nor pressures memory.
+ * Encrypted payloads are checked by their ciphertext's SHA-256.
+ * @throws BackupCorruptError with the reason the file is not a valid backup
+ */
+export async function verifyBackupBytes(bytes: Buffer): Promise<BackupHeader> {
+  if (bytes.length === 0) throw new BackupCorruptError('empty', 'the file is empty');
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    throw new BackupCorruptError('not-gzip', 'the file is not gzip-compressed');
+  }
+  const gunzipStream = createGunzip();
+  let head: Buffer[] = [];
+  let header: BackupHeader | undefined;
+  const hash = createHash('sha256');
+  let length = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    gunzipStream.on('data', (chunk: Buffer) => {
+      let rest = chunk;
+      if (header === undefined) {
+        const newline = chunk.indexOf(0x0a);
+        if (newline < 0) {
+          head.push(chunk);
+          return;
+        }
+        head.push(chunk.subarray(0, newline));
+        try {
+          header = checkHeader(JSON.parse(Buffer.concat(head).toString('utf8')));
+        } catch (error) {
+          gunzipStream.destroy(
+            error instanceof BackupCorruptError
+              ? error
+              : new BackupCorruptError('bad-header', 'the header is not JSON', { cause: error }),
+          );
+          return;
+        }
+        head = [];
+        rest = chunk.subarray(newline + 1);
+      }
+      hash.update(rest);
+      length += rest.length;
+    });
+    gunzipStream.once('end', resolve);
+    gunzipStream.once('error', reject);
+  });
+  for (let at = 0; at < bytes.length; at += 1 << 20) {
+    if (!gunzipStream.write(bytes.subarray(at, at + (1 << 20)))) await once(gunzipStream, 'drain');
+  }
+  gunzipStream.end();
+  try {
+    await done;
+  } catch (error) {
+    if (error instanceof BackupCorruptError) throw error;
+    throw new BackupCorruptError('truncated', 'the compressed data is cut short or damaged', {
+      cause: error,
+    });
+  }
+  if (header === undefined)
+    throw new BackupCorruptError('bad-header', 'the header line is missing');
+  const sha256 = hash.digest('hex');
+  if (header.encryption !== undefined) {
+    if (sha256 !== header.encryption.ciphertextSha256) {
+      throw new BackupCorruptError(
+        'checksum-mismatch',
+        'the encrypted payload does not match its SHA-256',
+      );
+    }
+    return header;
+  }
+  if (length !== header.payloadBytes) {
+    throw new BackupCorruptError(
+      'length-mismatch',
+      `the payload has ${length} bytes, the header says ${header.payloadBytes}`,
+    );
+  }
+  if (sha256 !== header.sha256) {
+    throw new BackupCorruptError('checksum-mismatch', 'the payload does not match its SHA-256');
+  }
+  return header;
 }
 
 /**
@@ -260,7 +344,7 @@ async function decrypt(
   e: BackupEncryption,
   key: EncryptionKey | undefined,
 ): Promise<Buffer> {
-  if (createHash('sha256').update(ciphertext).digest('hex') !== e.ciphertextSha256) {
+  if ((await sha256Sliced(ciphertext)) !== e.ciphertextSha256) {
     throw new BackupCorruptError(
       'checksum-mismatch',
       'the encrypted payload does not match its SHA-256',
@@ -288,6 +372,17 @@ async function decrypt(
       cause: error,
     });
   }
+}
+
+/** SHA-256 of a large buffer, 1 MiB at a time, yielding to the event loop in between. */
+async function sha256Sliced(bytes: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  const step = 1 << 20;
+  for (let at = 0; at < bytes.length; at += step) {
+    hash.update(bytes.subarray(at, at + step));
+    if (at + step < bytes.length) await yieldToLoop();
+  }
+  return hash.digest('hex');
 }
 
 function checkHeader(h: unknown): BackupHeader {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { BackupCorruptError, BackupNotFoundError, type CorruptionReason } from '../core/index.js';
 import {
   type BackupHeader,
-  BackupKeyError,
   type ContentType,
   checkKey,
   decodeBackup,
@@ -12,6 +11,7 @@ import {
   encodeBackup,
   parsePayload,
   readHeader,
+  verifyBackupBytes,
 } from './backup-format.js';
 import { acquireDirLock, type DirLockOptions } from './dir-lock.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
@@ -205,13 +205,7 @@ export class BackupStore {
     const { keep, remove } = applyRetention(listed, policy);
     for (const b of listed) {
       try {
-        const bytes = await this.#fs.readFile(this.#path(b.id));
-        try {
-          matchesName(b.id, (await decodeBackup(bytes, this.#keyOption())).header);
-        } catch (error) {
-          // Without the key the ciphertext checksum was still verified.
-          if (!(error instanceof BackupKeyError)) throw error;
-        }
+        matchesName(b.id, await verifyBackupBytes(await this.#fs.readFile(this.#path(b.id))));
       } catch {
         continue;
       }
@@ -272,15 +266,7 @@ export class BackupStore {
       try {
         if (level === 'full') {
           const bytes = await this.#fs.readFile(this.#path(id));
-          try {
-            const { header } = await decodeBackup(bytes, this.#keyOption());
-            valid.push(info(id, matchesName(id, header), bytes.length, 0));
-          } catch (error) {
-            // Without the right key the ciphertext's checksum was still verified: the file is intact.
-            if (!(error instanceof BackupKeyError)) throw error;
-            const start = await this.#start(id);
-            valid.push(info(id, matchesName(id, readHeader(start.bytes)), bytes.length, 0));
-          }
+          valid.push(info(id, matchesName(id, await verifyBackupBytes(bytes)), bytes.length, 0));
         } else {
           const start = await this.#start(id);
           valid.push(info(id, matchesName(id, readHeader(start.bytes)), start.size, 0));

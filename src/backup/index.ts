@@ -14,6 +14,7 @@ export {
   encodeBackup,
   parsePayload,
   readHeader,
+  verifyBackupBytes,
 } from './backup-format.js';
 export type {
   BackupAttempt,
