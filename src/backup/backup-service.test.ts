@@ -241,3 +241,31 @@ describe('BackupService options', () => {
     expect(s.stats().history[0]).toMatchObject({ ok: false, errorCode: 'PROVIDER_TIMEOUT' });
   });
 });
+
+describe('BackupService coalescing', () => {
+  it('skips ticks while a backup runs: a burst of activity gives one backup, then one more', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const s = service();
+    let release: () => void = () => {};
+    let calls = 0;
+    s.start(async () => {
+      calls++;
+      if (calls === 1) await new Promise<void>((r) => (release = r));
+      return { calls };
+    });
+    activity = 1;
+    await advance(5 * 60_000); // first tick: starts a backup that waits
+    for (let i = 0; i < 3; i++) {
+      activity++;
+      await advance(5 * 60_000); // ticks while it runs: skipped
+    }
+    expect(calls).toBe(1);
+    release();
+    await settle(s);
+    await advance(5 * 60_000); // the activity during the burst is caught by one more backup
+    await settle(s);
+    expect(calls).toBe(2);
+    expect(s.stats().attempts).toBe(2);
+    await s.stop();
+  });
+});
