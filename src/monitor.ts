@@ -450,7 +450,7 @@ export class PerformanceMonitor implements AsyncDisposable {
    * @throws BackupNotFoundError when there is none
    */
   async restoreAt(date: Date): Promise<RestoreResult> {
-    return this.backups.store.restoreAt(date);
+    return this.backups.restoreAt(date);
   }
 
   /** Checks every backup (`quick`: headers; `full`: checksums); corrupt ones are moved aside. */

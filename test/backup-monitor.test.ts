@@ -113,7 +113,9 @@ describe('PerformanceMonitor backups: retention, verify and restoreAt', () => {
     const full = await monitor.verifyBackups({ level: 'full' });
     expect(full.valid.map((x) => x.id)).toEqual([a.id]);
     expect(full.corrupt).toEqual([expect.objectContaining({ id: b.id })]);
-    expect(await fs.readdir(join(dir, 'backups', 'corrupt'))).toEqual([`${b.id}.json.gz`]);
+    const aside = await fs.readdir(join(dir, 'backups', 'corrupt'));
+    expect(aside).toHaveLength(1);
+    expect(aside[0]!.startsWith(`${b.id}.`)).toBe(true);
   });
 
   it('restores the state as it was at a given time', async () => {
@@ -138,5 +140,23 @@ describe('PerformanceMonitor backups: disk space in health', () => {
     expect(health.status).toBe('DEGRADED');
     expect(health.reasons.join(' ')).toMatch(/backup disk/);
     await m.close();
+  });
+});
+
+describe('PerformanceMonitor backups: review fixes', () => {
+  it('a manual backup of other data does not cancel the final backup of the app state', async () => {
+    monitor.startBackupService(() => ({ app: 'state' }));
+    monitor.markActivity();
+    await monitor.performBackup({ unrelated: true });
+    await monitor.stopBackupService();
+    expect((await monitor.restoreLatest()).data).toEqual({ app: 'state' });
+  });
+
+  it('restoreAt fires onRestoreCompleted', async () => {
+    const seen: string[] = [];
+    monitor.backups.onRestoreCompleted((b) => seen.push(b.id));
+    const info = await monitor.performBackup({ v: 1 });
+    await monitor.restoreAt(new Date());
+    expect(seen).toEqual([info.id]);
   });
 });

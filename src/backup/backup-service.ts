@@ -287,6 +287,18 @@ export class BackupService {
   }
 
   /**
+   * Restores the newest backup taken at or before `date` that verifies.
+   * @throws BackupNotFoundError when there is none
+   */
+  async restoreAt(
+    date: Date,
+  ): Promise<{ data: unknown; backup: BackupInfo; skippedCorrupt: CorruptBackup[] }> {
+    const result = await this.#store.restoreAt(date);
+    if (this.#restored.hasListeners) this.#restored.emit(result.backup);
+    return result;
+  }
+
+  /**
    * Restores the newest backup that verifies, skipping (and reporting) corrupt ones.
    * @throws BackupNotFoundError when none verifies
    */
@@ -386,7 +398,8 @@ export class BackupService {
       });
       this.#consecutiveFailures = 0;
       this.#lastSuccess = startedAt;
-      this.#backedUpActivity = activity;
+      // Only the app's own state (scheduled or final backups) clears the activity mark.
+      if (reason === 'scheduled' || reason === 'final') this.#backedUpActivity = activity;
       this.#lastStoredBytes = info.storedBytes;
       this.#record({
         at: startedAt.toISOString(),

@@ -440,7 +440,11 @@ export class BackupStore {
     const dir = join(this.dir, CORRUPT_DIR);
     try {
       await this.#fs.mkdir(dir, { recursive: true, mode: 0o700 });
-      await this.#fs.rename(this.#path(id), join(dir, `${id}${SUFFIX}`));
+      // A unique suffix: an earlier quarantined file of the same name is never overwritten.
+      await this.#fs.rename(
+        this.#path(id),
+        join(dir, `${id}.${Date.now()}-${randomBytes(3).toString('hex')}${SUFFIX}`),
+      );
     } catch {
       // Left in place: it still never counts, because it does not verify.
     }
@@ -483,7 +487,7 @@ async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (attempt >= 3 || code === undefined || !TRANSIENT_CODES.has(code)) throw error;
-      await new Promise((r) => setTimeout(r, 25 * 4 ** attempt));
+      await new Promise((r) => setTimeout(r, 25 * 4 ** attempt).unref());
     }
   }
 }

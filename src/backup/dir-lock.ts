@@ -94,7 +94,7 @@ export async function acquireDirLock(
           `if that process is gone, delete ${path}`,
       );
     }
-    await new Promise((r) => setTimeout(r, waitMs));
+    await new Promise((r) => setTimeout(r, waitMs).unref());
     waitMs = Math.min(waitMs * 2, 200);
   }
 }
