@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type BackupInfo, BackupStore, type RetentionPolicy } from '../backup/index.js';
 import { safeText, table } from './render.js';
@@ -48,6 +48,22 @@ export function progressBar(
     err.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
     if (done === total) err.write('\n');
   };
+}
+
+/** Temp file beside the target → fsync → rename: a failure never leaves the target half-written. */
+async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
+  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  await rename(temp, path);
 }
 
 /** A key file holds 32 raw bytes or 64 hex characters. */
@@ -126,12 +142,16 @@ export async function backupCommand(
             : await store.restoreLatest();
       for (const c of result.skippedCorrupt)
         err.write(`skipped corrupt backup ${c.id} (${c.reason})\n`);
-      const text = JSON.stringify(result.data);
+      const sqlite = result.backup.contentType === 'application/vnd.sqlite3';
+      if (sqlite && values.out === undefined) {
+        throw new RangeError(`${result.backup.id} is a SQLite database: give --out <file>`);
+      }
+      const bytes = sqlite ? (result.data as Buffer) : Buffer.from(JSON.stringify(result.data));
       if (values.out !== undefined) {
-        await writeFile(values.out, text, { mode: 0o600 });
+        await writeAtomically(values.out, bytes);
         err.write(`restored ${result.backup.id} to ${values.out}\n`);
       } else {
-        out.write(`${text}\n`);
+        out.write(`${bytes.toString('utf8')}\n`);
       }
       return 0;
     }
