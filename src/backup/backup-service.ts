@@ -212,7 +212,18 @@ export class BackupService {
     if (this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#running?.catch(() => undefined);
+    // A backup already running gets the same bound: a stuck file system never hangs shutdown.
+    if (this.#running !== undefined) {
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#running.catch(() => undefined),
+        new Promise<void>((resolve) => {
+          wait = setTimeout(resolve, 2 * this.#timeoutMs);
+          wait.unref();
+        }),
+      ]);
+      clearTimeout(wait);
+    }
     const provider = this.#provider;
     if (provider !== undefined && this.#activity() !== this.#backedUpActivity) {
       // Bounded: a shutdown waits at most twice timeoutMs (the provider's bound, then the write's).
