@@ -47,6 +47,24 @@ interface Contender {
   ): Promise<{ storedBytes: number; restore: () => Promise<unknown> }>;
 }
 
+/** A baseline that stringifies the whole state at once and writes it with `write`. */
+function plainJson(
+  name: string,
+  write: (file: string, text: string) => Promise<unknown>,
+): Contender {
+  return {
+    name,
+    async backup(state, dir) {
+      const file = join(dir, 'state.json');
+      await write(file, JSON.stringify(state));
+      return {
+        storedBytes: (await stat(file)).size,
+        restore: async () => JSON.parse(await readFile(file, 'utf8')),
+      };
+    },
+  };
+}
+
 const CONTENDERS: Contender[] = [
   {
     name: 'keel',
@@ -60,28 +78,8 @@ const CONTENDERS: Contender[] = [
       };
     },
   },
-  {
-    name: 'naive (JSON.stringify + fs.promises.writeFile)',
-    async backup(state, dir) {
-      const file = join(dir, 'state.json');
-      await writeFile(file, JSON.stringify(state));
-      return {
-        storedBytes: (await stat(file)).size,
-        restore: async () => JSON.parse(await readFile(file, 'utf8')),
-      };
-    },
-  },
-  {
-    name: 'write-file-atomic',
-    async backup(state, dir) {
-      const file = join(dir, 'state.json');
-      await writeFileAtomic(file, JSON.stringify(state));
-      return {
-        storedBytes: (await stat(file)).size,
-        restore: async () => JSON.parse(await readFile(file, 'utf8')),
-      };
-    },
-  },
+  plainJson('naive (JSON.stringify + fs.promises.writeFile)', writeFile),
+  plainJson('write-file-atomic', writeFileAtomic),
 ];
 
 /** Runs `work` while a 1 ms heartbeat and monitorEventLoopDelay watch the loop. */
