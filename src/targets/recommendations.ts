@@ -100,9 +100,12 @@ export function judged(
     .filter(([op, t]) => op.count >= t.minSamples);
 }
 
-function slowOperations(input: RuleInput): Recommendation[] {
+function slowOperations(
+  input: RuleInput,
+  judgedOps: Array<[OperationStats, ResolvedTarget]>,
+): Recommendation[] {
   const { snapshot } = input;
-  return judged(snapshot, input.targets)
+  return judgedOps
     .filter(([op, t]) => op[t.metric] > t.latencyMs)
     .sort(([a], [b]) => b.shareOfTotalTime - a.shareOfTotalTime)
     .slice(0, MAX_PER_RULE)
@@ -125,9 +128,12 @@ function slowOperations(input: RuleInput): Recommendation[] {
     }));
 }
 
-function highErrorRate(input: RuleInput): Recommendation[] {
+function highErrorRate(
+  input: RuleInput,
+  judgedOps: Array<[OperationStats, ResolvedTarget]>,
+): Recommendation[] {
   const { snapshot } = input;
-  return judged(snapshot, input.targets)
+  return judgedOps
     .filter(([op, t]) => op.errorRate > t.maxErrorRate)
     .sort(([a], [b]) => b.errorCount - a.errorCount)
     .slice(0, MAX_PER_RULE)
@@ -279,9 +285,10 @@ const ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
 /** Runs every rule; most severe first. Each id appears once. */
 export function recommend(input: RuleInput): Recommendation[] {
+  const judgedOps = judged(input.snapshot, input.targets);
   const all = [
-    ...slowOperations(input),
-    ...highErrorRate(input),
+    ...slowOperations(input, judgedOps),
+    ...highErrorRate(input, judgedOps),
     ...sloBudget(input),
     ...capacity(input.capacity),
     ...operationOverflow(input.snapshot.overflow),
