@@ -4,6 +4,9 @@ export type {
   BackupProvider,
   BackupStats,
   CorruptBackup,
+  PruneResult,
+  RestoreOptions,
+  RestoreResult,
 } from './backup/index.js';
 export type {
   CapacityPolicy,
@@ -45,7 +48,6 @@ export type {
   MonitorMetricsOptions,
   PerformanceMonitorOptions,
   RecordOptions,
-  RestoreResult,
   SystemHealth,
 } from './monitor.js';
 export { createMonitor, PerformanceMonitor } from './monitor.js';

@@ -5,6 +5,9 @@ import {
   type BackupStats,
   BackupStore,
   type CorruptBackup,
+  type PruneResult,
+  type RestoreOptions,
+  type RestoreResult,
   type RetentionPolicy,
   type SqliteDatabase,
 } from './backup/index.js';
@@ -127,14 +130,6 @@ export interface PerformanceMonitorOptions {
   backupMinFreeBytes?: number;
   /** Encrypts backups at rest with AES-256-GCM: 32 bytes, kept outside the backup directory. */
   backupEncryptionKey?: Uint8Array;
-}
-
-/** What a restore returns. */
-export interface RestoreResult {
-  data: unknown;
-  backup: BackupInfo;
-  /** Newer backups that did not verify, moved to `corrupt/` and skipped. */
-  skippedCorrupt: CorruptBackup[];
 }
 
 /** Options of a measured call. */
@@ -438,19 +433,20 @@ export class PerformanceMonitor implements AsyncDisposable {
   }
 
   /**
-   * Restores the newest backup that verifies; corrupt ones are skipped and reported.
+   * Restores the newest backup of the app's state (JSON; pass `contentType`
+   * for a SQLite one) that verifies; corrupt ones are skipped and reported.
    * @throws BackupNotFoundError when none verifies
    */
-  async restoreLatest(): Promise<RestoreResult> {
-    return this.backups.restoreLatest();
+  async restoreLatest(options?: RestoreOptions): Promise<RestoreResult> {
+    return this.backups.restoreLatest(options);
   }
 
   /**
-   * The newest backup taken at or before `date` that verifies.
+   * The newest backup of the app's state taken at or before `date` that verifies.
    * @throws BackupNotFoundError when there is none
    */
-  async restoreAt(date: Date): Promise<RestoreResult> {
-    return this.backups.restoreAt(date);
+  async restoreAt(date: Date, options?: RestoreOptions): Promise<RestoreResult> {
+    return this.backups.restoreAt(date, options);
   }
 
   /** Checks every backup (`quick`: headers; `full`: checksums); corrupt ones are moved aside. */
@@ -460,11 +456,15 @@ export class PerformanceMonitor implements AsyncDisposable {
     return this.backups.store.verify(options?.level ?? 'full');
   }
 
-  /** Deletes the backups `policy` does not keep (never the newest); `dryRun` only reports. */
+  /**
+   * Deletes the backups `policy` does not keep, per content type (never the
+   * newest that verifies); one due for removal that does not verify is moved
+   * to `corrupt/` instead. `dryRun` only reports.
+   */
   async pruneBackups(
     policy: RetentionPolicy,
     options?: { dryRun?: boolean },
-  ): Promise<{ kept: BackupInfo[]; removed: BackupInfo[] }> {
+  ): Promise<PruneResult> {
     return this.backups.store.prune(policy, options);
   }
 
@@ -477,11 +477,11 @@ export class PerformanceMonitor implements AsyncDisposable {
     return this.backups.backupSqlite(db, options?.reason ?? 'sqlite');
   }
 
+  /** A sum of counters that only grow: any change of the app's activity changes it. */
   #activity(): number {
-    let capacity = 0;
-    for (const r of this.capacity.list()) capacity += r.count + r.peak + r.rejected;
-    const s = this.sessions.stats();
-    return this.operations.recordedCount() + capacity + s.registered + s.ended + this.#marks;
+    return (
+      this.operations.recordedCount() + this.capacity.changes + this.sessions.changes + this.#marks
+    );
   }
 
   // ---- health -------------------------------------------------------------

@@ -83,6 +83,38 @@ describe('keel backup', () => {
     );
   });
 
+  it('prune moves a corrupt backup due for removal to corrupt/ and exits 1 naming it', async () => {
+    const [, , oldest] = JSON.parse((await keel('backup', 'list', '--dir', dir, '--json')).stdout);
+    const path = join(dir, `${oldest.id}.json.gz`);
+    const bytes = await fs.readFile(path);
+    await fs.writeFile(path, bytes.subarray(0, bytes.length - 20));
+    const result = await keel('backup', 'prune', '--dir', dir, '--keep-last', '1', '--json');
+    expect(result.code).toBe(1);
+    const out = JSON.parse(result.stdout);
+    expect(out.corrupt.map((c: { id: string }) => c.id)).toEqual([oldest.id]);
+    expect(out.removed).toHaveLength(1);
+    expect(await fs.readdir(join(dir, 'corrupt'))).toHaveLength(1);
+  });
+
+  it('restores the newest SQLite backup with --type sqlite, the JSON state by default', async () => {
+    const db = Buffer.concat([Buffer.from('SQLite format 3\0'), randomBytes(100)]);
+    await new BackupStore({ dir }).write([db], {
+      reason: 'sqlite',
+      createdAt: new Date(Date.UTC(2026, 10, 27, 5)),
+      contentType: 'application/vnd.sqlite3',
+    });
+    expect(JSON.parse((await keel('backup', 'restore', '--dir', dir)).stdout)).toEqual({
+      orders: 3,
+    });
+    const out = join(dir, 'restored.db');
+    const noOut = await keel('backup', 'restore', '--dir', dir, '--type', 'sqlite');
+    expect(noOut.stderr).toMatch(/is a SQLite database: give --out/);
+    expect(
+      (await keel('backup', 'restore', '--dir', dir, '--type', 'sqlite', '--out', out)).code,
+    ).toBe(0);
+    expect(await fs.readFile(out)).toEqual(db);
+  });
+
   it('restores an encrypted backup with --key-file', async () => {
     const key = randomBytes(32);
     const secret = join(dir, 'secret');
@@ -109,6 +141,8 @@ describe('keel backup', () => {
       /--keep-last must be a non-negative integer/,
     ],
     [['backup', 'nope'], /Usage: keel backup/],
+    [['backup', 'restore', '--dir', '.', '--at', 'yesterday'], /--at must be an ISO time/],
+    [['backup', 'restore', '--dir', '.', '--type', 'csv'], /--type must be json or sqlite/],
   ])('rejects %j clearly', async (args, message) => {
     const result = await keel(...args);
     expect(result.code).not.toBe(0);

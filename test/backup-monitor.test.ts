@@ -152,6 +152,25 @@ describe('PerformanceMonitor backups: review fixes', () => {
     expect((await monitor.restoreLatest()).data).toEqual({ app: 'state' });
   });
 
+  it('activity that nets out to nothing still counts: a customer added then removed', async () => {
+    let n = 0;
+    monitor.trackCustomer(2);
+    monitor.untrackCustomer(2); // the peak is 2 from here on
+    monitor.startBackupService(() => ({ n: ++n }));
+    monitor.trackCustomer(); // count and peak end where they were
+    monitor.untrackCustomer();
+    await monitor.stopBackupService();
+    expect((await monitor.listBackups()).map((b) => b.reason)).toEqual(['final']);
+  });
+
+  it('a session touch alone counts as activity', async () => {
+    monitor.registerSession('s1');
+    monitor.startBackupService(() => ({ ok: true }));
+    monitor.touchSession('s1');
+    await monitor.stopBackupService();
+    expect(await monitor.listBackups()).toHaveLength(1);
+  });
+
   it('restoreAt fires onRestoreCompleted', async () => {
     const seen: string[] = [];
     monitor.backups.onRestoreCompleted((b) => seen.push(b.id));

@@ -45,4 +45,27 @@ describe('SQLite online backup into the backup store', () => {
     expect((await monitor.restoreBackup(info.id)).data).toBeInstanceOf(Buffer);
     await monitor.close();
   });
+
+  it('keeps database and JSON backups apart: restore without id, and retention per kind', async () => {
+    const db = new Database(join(dir, 'app.db'));
+    db.exec('create table t (v integer)');
+    db.prepare('insert into t values (42)').run();
+    const monitor = new PerformanceMonitor({
+      backupDir: join(dir, 'backups'),
+      backupRetention: { keepLast: 1 },
+    });
+    const dbBackup = await monitor.backupSqlite(db);
+    await monitor.performBackup({ state: 1 });
+    await monitor.performBackup({ state: 2 }); // keepLast 1 per kind: the database backup stays
+    const kinds = (await monitor.listBackups()).map((b) => b.contentType);
+    expect(kinds).toEqual(['application/json', 'application/vnd.sqlite3']);
+    const restored = join(dir, 'latest.db');
+    expect((await monitor.backups.restoreSqliteTo(restored)).id).toBe(dbBackup.id);
+    const copy = new Database(restored, { readonly: true });
+    expect(copy.prepare('select v from t').get()).toEqual({ v: 42 });
+    copy.close();
+    expect((await monitor.restoreLatest()).data).toEqual({ state: 2 });
+    db.close();
+    await monitor.close();
+  });
 });

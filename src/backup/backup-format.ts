@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import {
   createGunzip,
   createGzip,
+  type Gunzip,
   gunzip as gunzipCb,
   gunzipSync,
   gzip as gzipCb,
@@ -159,7 +160,7 @@ export async function encodeBackup(
  */
 export async function decodeBackup(
   bytes: Buffer,
-  options: { key?: EncryptionKey } = {},
+  options: { key?: EncryptionKey; onProgress?: Progress } = {},
 ): Promise<{ header: BackupHeader; payload: Buffer }> {
   if (bytes.length === 0) throw new BackupCorruptError('empty', 'the file is empty');
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
@@ -167,7 +168,10 @@ export async function decodeBackup(
   }
   let plain: Buffer;
   try {
-    plain = await gunzip(bytes);
+    plain =
+      options.onProgress === undefined
+        ? await gunzip(bytes)
+        : await gunzipReporting(bytes, options.onProgress);
   } catch (error) {
     throw new BackupCorruptError('truncated', 'the compressed data is cut short or damaged', {
       cause: error,
@@ -206,7 +210,10 @@ export async function decodeBackup(
  * Encrypted payloads are checked by their ciphertext's SHA-256.
  * @throws BackupCorruptError with the reason the file is not a valid backup
  */
-export async function verifyBackupBytes(bytes: Buffer): Promise<BackupHeader> {
+export async function verifyBackupBytes(
+  bytes: Buffer,
+  onProgress?: Progress,
+): Promise<BackupHeader> {
   if (bytes.length === 0) throw new BackupCorruptError('empty', 'the file is empty');
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
     throw new BackupCorruptError('not-gzip', 'the file is not gzip-compressed');
@@ -245,12 +252,8 @@ export async function verifyBackupBytes(bytes: Buffer): Promise<BackupHeader> {
     gunzipStream.once('end', resolve);
     gunzipStream.once('error', reject);
   });
-  for (let at = 0; at < bytes.length; at += 1 << 20) {
-    if (!gunzipStream.write(bytes.subarray(at, at + (1 << 20)))) await once(gunzipStream, 'drain');
-  }
-  gunzipStream.end();
   try {
-    await done;
+    await Promise.all([feed(gunzipStream, bytes, onProgress), done]);
   } catch (error) {
     if (error instanceof BackupCorruptError) throw error;
     throw new BackupCorruptError('truncated', 'the compressed data is cut short or damaged', {
@@ -372,6 +375,37 @@ async function decrypt(
       cause: error,
     });
   }
+}
+
+/** Called as a long read advances: bytes of the file processed so far, of `total`. */
+export type Progress = (done: number, total: number) => void;
+
+/** Writes `bytes` into a stream 1 MiB at a time, reporting progress, then ends it. */
+async function feed(
+  stream: Gunzip,
+  bytes: Buffer,
+  onProgress: Progress | undefined,
+): Promise<void> {
+  const step = 1 << 20;
+  for (let at = 0; at < bytes.length; at += step) {
+    if (stream.destroyed) return;
+    if (!stream.write(bytes.subarray(at, at + step))) await once(stream, 'drain');
+    onProgress?.(Math.min(at + step, bytes.length), bytes.length);
+  }
+  stream.end();
+}
+
+/** gunzip through a stream, so a large file's decompression can report progress. */
+async function gunzipReporting(bytes: Buffer, onProgress: Progress): Promise<Buffer> {
+  const stream = createGunzip();
+  const out: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => out.push(chunk));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.once('end', resolve);
+    stream.once('error', reject);
+  });
+  await Promise.all([feed(stream, bytes, onProgress), done]);
+  return Buffer.concat(out);
 }
 
 /** SHA-256 of a large buffer, 1 MiB at a time, yielding to the event loop in between. */

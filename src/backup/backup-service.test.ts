@@ -242,6 +242,66 @@ describe('BackupService options', () => {
   });
 });
 
+describe('BackupService: bounded stop, inventory', () => {
+  it('stop waits for a backup stuck in the file system at most twice timeoutMs, and never throws', async () => {
+    let hang = false;
+    const stuck: typeof fs = {
+      ...fs,
+      open: ((...args: Parameters<typeof fs.open>) =>
+        hang ? new Promise(() => {}) : fs.open(...args)) as typeof fs.open,
+    };
+    const s = new BackupService({
+      store: new BackupStore({ dir, fs: stuck }),
+      activity: () => activity,
+      timeoutMs: 40,
+    });
+    s.start(() => ({ v: 1 }));
+    hang = true;
+    void s.backup({ v: 2 }).catch(() => undefined); // never finishes: open() hangs
+    await vi.waitFor(() => expect(s.stats().running).toBe(true));
+    activity = 1;
+    const started = performance.now();
+    await s.stop();
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(70); // it did wait for the running backup…
+    expect(took).toBeLessThan(1_000); // …but only about 2 × 40 ms for it, then 2 × 40 ms for the final one
+    expect(s.scheduled).toBe(false);
+  });
+
+  it('counts the backups and bytes on disk, and takes the recovery point of a previous run at start', async () => {
+    const first = service();
+    expect(first.stats()).toMatchObject({ backupCount: null, bytesOnDisk: null });
+    const a = await first.backup({ v: 1 });
+    const b = await first.backup({ v: 2 });
+    expect(first.stats()).toMatchObject({
+      backupCount: 2,
+      bytesOnDisk: a.storedBytes + b.storedBytes,
+    });
+
+    const restarted = service(); // a new process on the same directory
+    expect(restarted.stats().lastSuccessAt).toBeNull();
+    restarted.start(() => ({}));
+    await vi.waitFor(() => expect(restarted.stats().lastSuccessAt).toBe(b.createdAt));
+    expect(restarted.stats()).toMatchObject({ backupCount: 2, attempts: 0 });
+    expect(restarted.stats().lastGoodBackupAgeMs).toBeGreaterThanOrEqual(0);
+    await restarted.stop();
+  });
+
+  it('restores the newest JSON state by default, even when a database backup is newer', async () => {
+    const s = service();
+    await s.backup({ app: 'state' });
+    await s.store.write([Buffer.from('SQLite format 3\0')], {
+      reason: 'sqlite',
+      createdAt: new Date(),
+      contentType: 'application/vnd.sqlite3',
+    });
+    expect((await s.restoreLatest()).data).toEqual({ app: 'state' });
+    expect((await s.restoreAt(new Date())).data).toEqual({ app: 'state' });
+    const db = await s.restoreLatest({ contentType: 'application/vnd.sqlite3' });
+    expect(db.backup.contentType).toBe('application/vnd.sqlite3');
+  });
+});
+
 describe('BackupService coalescing', () => {
   it('skips ticks while a backup runs: a burst of activity gives one backup, then one more', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });

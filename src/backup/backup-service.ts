@@ -8,12 +8,16 @@ import type { ContentType } from './backup-format.js';
 import {
   type BackupInfo,
   type BackupStore,
-  type CorruptBackup,
   PERMANENT_CODES,
+  type RestoreOptions,
+  type RestoreResult,
   TRANSIENT_CODES,
 } from './backup-store.js';
 import { checkRetention, type RetentionPolicy } from './retention.js';
 import { serializeJson } from './serialize.js';
+
+/** The default of restores that search: the app's JSON state, not a database file. */
+const APP_STATE: RestoreOptions = { contentType: 'application/json' };
 
 /** What a SQLite backup needs: better-sqlite3's `Database` fits. */
 export interface SqliteDatabase {
@@ -74,6 +78,10 @@ export interface BackupStats {
   history: BackupAttempt[];
   /** The latest disk-space reading; `null` before the directory exists. */
   disk: DiskSpace | null;
+  /** Backups in the directory (every content type); `null` until the service has looked. */
+  backupCount: number | null;
+  /** Bytes those backups take on disk; `null` until the service has looked. */
+  bytesOnDisk: number | null;
 }
 
 /** Options of a {@link BackupService}. */
@@ -125,6 +133,7 @@ export class BackupService {
   #pruneFailures = 0;
   readonly #minFreeBytes: number;
   #disk: DiskSpace | null = null;
+  #inventory: { count: number; bytes: number } | undefined;
   #lastStoredBytes = 0;
   readonly #history: BackupAttempt[] = [];
   readonly #completed = new Emitter<BackupInfo>();
@@ -198,6 +207,8 @@ export class BackupService {
     this.#intervalMinutes = interval;
     // Activity is counted from here: a service started on an idle app backs nothing up.
     if (Number.isNaN(this.#backedUpActivity)) this.#backedUpActivity = this.#activity();
+    // What a previous run left: the recovery point survives a restart.
+    if (this.#inventory === undefined) void this.#takeInventory(true);
     this.#timer = setInterval(() => {
       void this.#tick();
     }, interval * 60_000);
@@ -271,11 +282,15 @@ export class BackupService {
   }
 
   /**
-   * Writes a SQLite backup to `path` (0600, atomically); the newest when `id` is omitted.
+   * Writes a SQLite backup to `path` (0600, atomically); the newest SQLite
+   * backup that verifies when `id` is omitted.
    * @throws BackupNotFoundError, BackupCorruptError, or TypeError when the backup is not a database
    */
   async restoreSqliteTo(path: string, id?: string): Promise<BackupInfo> {
-    const { data, backup } = id === undefined ? await this.restoreLatest() : await this.restore(id);
+    const { data, backup } =
+      id === undefined
+        ? await this.restoreLatest({ contentType: 'application/vnd.sqlite3' })
+        : await this.restore(id);
     if (backup.contentType !== 'application/vnd.sqlite3' || !Buffer.isBuffer(data)) {
       throw new TypeError(`backup ${backup.id} is not a SQLite database`);
     }
@@ -289,36 +304,29 @@ export class BackupService {
    * Restores one backup by id.
    * @throws RangeError for a malformed id, BackupNotFoundError, BackupCorruptError
    */
-  async restore(
-    id: string,
-  ): Promise<{ data: unknown; backup: BackupInfo; skippedCorrupt: CorruptBackup[] }> {
-    const result = { ...(await this.#store.read(id)), skippedCorrupt: [] };
-    if (this.#restored.hasListeners) this.#restored.emit(result.backup);
-    return result;
+  async restore(id: string): Promise<RestoreResult> {
+    return this.#emitRestored({ ...(await this.#store.read(id)), skippedCorrupt: [] });
   }
 
   /**
-   * Restores the newest backup taken at or before `date` that verifies.
+   * Restores the newest backup taken at or before `date` that verifies, of
+   * the app's JSON state unless `contentType` says otherwise.
    * @throws BackupNotFoundError when there is none
    */
-  async restoreAt(
-    date: Date,
-  ): Promise<{ data: unknown; backup: BackupInfo; skippedCorrupt: CorruptBackup[] }> {
-    const result = await this.#store.restoreAt(date);
-    if (this.#restored.hasListeners) this.#restored.emit(result.backup);
-    return result;
+  async restoreAt(date: Date, options: RestoreOptions = {}): Promise<RestoreResult> {
+    return this.#emitRestored(await this.#store.restoreAt(date, { ...APP_STATE, ...options }));
   }
 
   /**
-   * Restores the newest backup that verifies, skipping (and reporting) corrupt ones.
+   * Restores the newest backup that verifies, skipping (and reporting) corrupt
+   * ones, of the app's JSON state unless `contentType` says otherwise.
    * @throws BackupNotFoundError when none verifies
    */
-  async restoreLatest(): Promise<{
-    data: unknown;
-    backup: BackupInfo;
-    skippedCorrupt: CorruptBackup[];
-  }> {
-    const result = await this.#store.restoreLatest();
+  async restoreLatest(options: RestoreOptions = {}): Promise<RestoreResult> {
+    return this.#emitRestored(await this.#store.restoreLatest({ ...APP_STATE, ...options }));
+  }
+
+  #emitRestored(result: RestoreResult): RestoreResult {
     if (this.#restored.hasListeners) this.#restored.emit(result.backup);
     return result;
   }
@@ -339,6 +347,8 @@ export class BackupService {
       intervalMinutes: this.#intervalMinutes,
       history: [...this.#history],
       disk: this.#disk,
+      backupCount: this.#inventory?.count ?? null,
+      bytesOnDisk: this.#inventory?.bytes ?? null,
     };
   }
 
@@ -441,7 +451,30 @@ export class BackupService {
       if (this.#failed.hasListeners) this.#failed.emit(attempt);
       throw error;
     } finally {
+      await this.#takeInventory(false);
       await this.checkDiskSpace();
+    }
+  }
+
+  /**
+   * Counts the backups and their bytes on disk; with `seed`, and no success
+   * seen yet, takes the newest backup that fully verifies as the last success
+   * (the recovery point of a previous run). Never throws.
+   */
+  async #takeInventory(seed: boolean): Promise<void> {
+    try {
+      const listed = await this.#store.list();
+      let bytes = 0;
+      for (const b of listed) bytes += b.storedBytes;
+      this.#inventory = { count: listed.length, bytes };
+      if (seed && this.#lastSuccess === undefined) {
+        const newest = await this.#store.newestVerified();
+        if (newest !== undefined && this.#lastSuccess === undefined) {
+          this.#lastSuccess = new Date(newest.createdAt);
+        }
+      }
+    } catch {
+      // An unreadable directory: the figures stay as they were.
     }
   }
 

@@ -201,8 +201,107 @@ describe('BackupStore corruption corpus at the file level', () => {
     const bytes = await fs.readFile(path);
     bytes[bytes.length - 12]! ^= 0xff; // payload damaged, header intact
     await fs.writeFile(path, bytes);
-    const { kept, removed } = await store.prune({ keepLast: 1 }, { dryRun: true });
-    expect(kept.map((k) => k.id)).toEqual([bad.id, good.id]);
-    expect(removed).toEqual([]);
+    const dry = await store.prune({ keepLast: 1 }, { dryRun: true });
+    expect(dry.kept.map((k) => k.id)).toEqual([good.id]);
+    expect(dry.removed).toEqual([]);
+    expect(dry.corrupt).toMatchObject([{ id: bad.id }]);
+    expect((await store.list()).map((b) => b.id)).toEqual([bad.id, good.id]); // a dry run moves nothing
+    const real = await store.prune({ keepLast: 1 });
+    expect(real.kept.map((k) => k.id)).toEqual([good.id]);
+    expect((await store.list()).map((b) => b.id)).toEqual([good.id]);
+    expect(await fs.readdir(join(dir, 'corrupt'))).toHaveLength(1);
+  });
+
+  it('prune moves a backup due for removal that does not verify to corrupt/, never deletes it', async () => {
+    const store = new BackupStore({ dir });
+    const old = await store.write(json({ v: 1 }), { reason: 'manual', createdAt: at(1) });
+    const older = await store.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) });
+    const newest = await store.write(json({ v: 3 }), { reason: 'manual', createdAt: at(3) });
+    const path = join(dir, `${old.id}.json.gz`);
+    const bytes = await fs.readFile(path);
+    await fs.writeFile(path, bytes.subarray(0, bytes.length - 30)); // truncated, header intact
+    const result = await store.prune({ keepLast: 1 });
+    expect(result.kept.map((b) => b.id)).toEqual([newest.id]);
+    expect(result.removed.map((b) => b.id)).toEqual([older.id]);
+    expect(result.corrupt).toMatchObject([{ id: old.id }]);
+    const [moved] = await fs.readdir(join(dir, 'corrupt'));
+    expect(moved?.startsWith(old.id)).toBe(true);
+    expect(await fs.readFile(join(dir, 'corrupt', moved!))).toEqual(
+      bytes.subarray(0, bytes.length - 30),
+    );
+  });
+
+  it('keeps each content type on its own: a newer database backup never prunes the JSON state', async () => {
+    const store = new BackupStore({ dir });
+    const state = await store.write(json({ v: 1 }), { reason: 'scheduled', createdAt: at(1) });
+    const db1 = await store.write([Buffer.from('SQLite format 3\0one')], {
+      reason: 'sqlite',
+      createdAt: at(2),
+      contentType: 'application/vnd.sqlite3',
+    });
+    const db2 = await store.write([Buffer.from('SQLite format 3\0two')], {
+      reason: 'sqlite',
+      createdAt: at(3),
+      contentType: 'application/vnd.sqlite3',
+    });
+    const result = await store.prune({ keepLast: 1 });
+    expect(result.kept.map((b) => b.id)).toEqual([db2.id, state.id]);
+    expect(result.removed.map((b) => b.id)).toEqual([db1.id]);
+
+    expect((await store.restoreLatest()).backup.id).toBe(db2.id); // no filter: any type
+    const latestJson = await store.restoreLatest({ contentType: 'application/json' });
+    expect(latestJson).toMatchObject({ data: { v: 1 }, backup: { id: state.id } });
+    const atJson = await store.restoreAt(at(3), { contentType: 'application/json' });
+    expect(atJson.backup.id).toBe(state.id);
+    const error = await caught(store.restoreAt(at(1), { contentType: 'application/vnd.sqlite3' }));
+    expect(isBackupNotFoundError(error)).toBe(true);
+    expect(String(error)).toMatch(/application\/vnd\.sqlite3/);
+  });
+
+  it('restoreLatest with a filter still reports a newer file whose header is unreadable', async () => {
+    const store = new BackupStore({ dir });
+    const good = await store.write(json({ v: 1 }), { reason: 'manual', createdAt: at(1) });
+    const bad = await store.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) });
+    await fs.writeFile(join(dir, `${bad.id}.json.gz`), Buffer.alloc(0));
+    const result = await store.restoreLatest({ contentType: 'application/json' });
+    expect(result.backup.id).toBe(good.id);
+    expect(result.skippedCorrupt).toMatchObject([{ id: bad.id, reason: 'empty' }]);
+  });
+
+  it('restoreAt judges a file with an unreadable header by the time in its name', async () => {
+    const store = new BackupStore({ dir });
+    const good = await store.write(json({ v: 1 }), { reason: 'manual', createdAt: at(1) });
+    const before = await store.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) });
+    const after = await store.write(json({ v: 3 }), { reason: 'manual', createdAt: at(4) });
+    await fs.writeFile(join(dir, `${before.id}.json.gz`), Buffer.alloc(40));
+    await fs.writeFile(join(dir, `${after.id}.json.gz`), Buffer.alloc(40));
+    const result = await store.restoreAt(at(3));
+    expect(result.backup.id).toBe(good.id);
+    expect(result.skippedCorrupt.map((c) => c.id)).toEqual([before.id]); // not the later one
+  });
+
+  it('newestVerified skips a newest backup whose payload is damaged, moving nothing', async () => {
+    const store = new BackupStore({ dir });
+    expect(await store.newestVerified()).toBeUndefined();
+    const good = await store.write(json({ v: 1 }), { reason: 'manual', createdAt: at(1) });
+    const bad = await store.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) });
+    const path = join(dir, `${bad.id}.json.gz`);
+    const bytes = await fs.readFile(path);
+    bytes[bytes.length - 12]! ^= 0xff;
+    await fs.writeFile(path, bytes);
+    expect((await store.newestVerified())?.id).toBe(good.id);
+    expect((await store.list()).map((b) => b.id)).toEqual([bad.id, good.id]);
+  });
+
+  it('read reports decompression progress up to the file size', async () => {
+    const store = new BackupStore({ dir });
+    const big = { rows: Array.from({ length: 60_000 }, (_, i) => ({ i, r: Math.random() })) };
+    const info = await store.write(json(big), { reason: 'manual', createdAt: at(1) });
+    const seen: Array<[number, number]> = [];
+    const { data } = await store.read(info.id, { onProgress: (d, t) => seen.push([d, t]) });
+    expect(data).toEqual(big);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.at(-1)).toEqual([info.storedBytes, info.storedBytes]);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]![0]).toBeGreaterThan(seen[i - 1]![0]);
   });
 });

@@ -9,6 +9,7 @@ import {
   decodeBackup,
   type EncryptionKey,
   encodeBackup,
+  type Progress,
   parsePayload,
   readHeader,
   verifyBackupBytes,
@@ -41,6 +42,33 @@ export interface CorruptBackup {
   reason: CorruptionReason;
   message: string;
 }
+
+/** What a restore gives: the data, the backup it came from, and corrupt backups skipped on the way. */
+export interface RestoreResult {
+  /** Parsed JSON, or the database file's bytes for a SQLite backup. */
+  data: unknown;
+  backup: BackupInfo;
+  skippedCorrupt: CorruptBackup[];
+}
+
+/** Options of the restores that search for a backup. */
+export interface RestoreOptions {
+  /** Only backups of this content type (e.g. the app's JSON state, not a database file). */
+  contentType?: ContentType;
+  /** Called as the chosen backup is decompressed: bytes done of total. */
+  onProgress?: Progress;
+}
+
+/** What a prune did (or, with `dryRun`, would do). */
+export interface PruneResult {
+  kept: BackupInfo[];
+  removed: BackupInfo[];
+  /** Backups due for removal, or the newest checked, that failed verification: moved to `corrupt/` (not on a dry run). */
+  corrupt: CorruptBackup[];
+}
+
+/** Called as a command works through the backups: files done of total. */
+export type FileProgress = (done: number, total: number) => void;
 
 /** The file-system calls the store makes; replace them to inject faults in tests. */
 export type BackupFs = Pick<
@@ -199,25 +227,69 @@ export class BackupStore {
     return out;
   }
 
-  /** Applies a policy, and never lets go of the newest backup that fully verifies. */
-  async #retain(policy: RetentionPolicy): Promise<{ kept: BackupInfo[]; removed: BackupInfo[] }> {
+  /**
+   * Applies a policy to each content type on its own (a SQLite backup never
+   * pushes out the JSON ones, nor the reverse) and never lets go of the
+   * newest backup of a type that fully verifies. Every backup it would remove
+   * is verified first: a corrupt one is reported and, with `quarantine`,
+   * moved aside instead of deleted.
+   */
+  async #retain(
+    policy: RetentionPolicy,
+    quarantine: boolean,
+    onProgress: FileProgress | undefined,
+  ): Promise<PruneResult> {
     const listed = await this.list();
-    const { keep, remove } = applyRetention(listed, policy);
-    for (const b of listed) {
+    const kept: BackupInfo[] = [];
+    const removed: BackupInfo[] = [];
+    const corrupt: CorruptBackup[] = [];
+    let checked = 0;
+    const verifies = async (b: BackupInfo): Promise<boolean> => {
       try {
-        matchesName(b.id, await verifyBackupBytes(await this.#fs.readFile(this.#path(b.id))));
-      } catch {
-        continue;
+        await this.#verifyFile(b.id);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // gone meanwhile
+        if (!(error instanceof BackupCorruptError)) throw error;
+        corrupt.push({ id: b.id, reason: error.reason, message: error.message });
+        if (quarantine) await this.#quarantine(b.id);
+        return false;
+      } finally {
+        onProgress?.(++checked, listed.length);
       }
-      if (remove.includes(b)) {
-        return {
-          kept: listed.filter((x) => x === b || keep.includes(x)),
-          removed: remove.filter((x) => x !== b),
-        };
+    };
+    for (const group of byContentType(listed)) {
+      const going = new Set(applyRetention(group, policy).remove);
+      for (const b of group) {
+        if (await verifies(b)) {
+          going.delete(b);
+          kept.push(b);
+          break;
+        }
       }
-      break;
+      for (const b of group) {
+        if (kept.includes(b) || corrupt.some((c) => c.id === b.id)) continue;
+        if (!going.has(b)) kept.push(b);
+        else if (await verifies(b)) removed.push(b);
+      }
     }
-    return { kept: keep, removed: remove };
+    onProgress?.(listed.length, listed.length);
+    return { kept: newestFirst(kept), removed: newestFirst(removed), corrupt };
+  }
+
+  /** The newest backup whose file fully verifies (read-only: nothing is moved), if any. */
+  async newestVerified(): Promise<BackupInfo | undefined> {
+    for (const b of await this.list()) {
+      try {
+        await this.#verifyFile(b.id);
+        return b;
+      } catch (error) {
+        if (error instanceof BackupCorruptError) continue;
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+    }
+    return undefined;
   }
 
   /** The manifest's entries if it verifies; `undefined` when missing or corrupt (it is rebuilt). */
@@ -265,8 +337,8 @@ export class BackupStore {
       onProgress?.(done, ids.length);
       try {
         if (level === 'full') {
-          const bytes = await this.#fs.readFile(this.#path(id));
-          valid.push(info(id, matchesName(id, await verifyBackupBytes(bytes)), bytes.length, 0));
+          const { header, size } = await this.#verifyFile(id);
+          valid.push(info(id, header, size, 0));
         } else {
           const start = await this.#start(id);
           valid.push(info(id, matchesName(id, readHeader(start.bytes)), start.size, 0));
@@ -282,56 +354,94 @@ export class BackupStore {
   }
 
   /**
-   * Deletes the backups the policy does not keep; the newest is always kept.
-   * With `dryRun`, only says what would go.
+   * Deletes the backups the policy does not keep, per content type; the newest
+   * that verifies is always kept. A backup due for removal that does not
+   * verify is moved to `corrupt/` and reported, never deleted. With `dryRun`,
+   * only says what would happen.
    */
   async prune(
     policy: RetentionPolicy,
-    options: { dryRun?: boolean } = {},
-  ): Promise<{ kept: BackupInfo[]; removed: BackupInfo[] }> {
-    if (options.dryRun === true) return this.#retain(policy);
+    options: { dryRun?: boolean; onProgress?: FileProgress } = {},
+  ): Promise<PruneResult> {
+    if (options.dryRun === true) return this.#retain(policy, false, options.onProgress);
     const release = await acquireDirLock(this.dir, this.#fs, this.#lock).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no directory: nothing to prune
       throw error;
     });
     try {
-      const { kept: keep, removed: remove } = await this.#retain(policy);
-      for (const b of remove) await this.#fs.unlink(this.#path(b.id)).catch(() => undefined);
-      if (remove.length > 0) {
+      const result = await this.#retain(policy, true, options.onProgress);
+      for (const b of result.removed)
+        await this.#fs.unlink(this.#path(b.id)).catch(() => undefined);
+      if (result.removed.length > 0 || result.corrupt.length > 0) {
         await this.#syncDir();
         await this.#writeManifest();
       }
-      return { kept: keep, removed: remove };
+      return result;
     } finally {
       await release?.();
     }
   }
 
   /**
-   * The newest backup taken at or before `date` that verifies.
+   * The newest backup taken at or before `date` that verifies (of
+   * `contentType` when given); corrupt ones on the way are moved aside and
+   * reported in `skippedCorrupt`.
    * @throws BackupNotFoundError when there is none
    */
-  async restoreAt(
-    date: Date,
-  ): Promise<{ data: unknown; backup: BackupInfo; skippedCorrupt: CorruptBackup[] }> {
+  async restoreAt(date: Date, options: RestoreOptions = {}): Promise<RestoreResult> {
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
       throw new TypeError('restoreAt needs a valid Date');
     }
+    const limit = date.getTime();
+    return this.#restoreNewest(options, `at or before ${date.toISOString()}`, (t) => t <= limit);
+  }
+
+  /**
+   * The newest backup that verifies (of `contentType` when given); corrupt
+   * ones on the way are moved to `corrupt/` and reported in `skippedCorrupt`.
+   * @throws BackupNotFoundError when no backup verifies
+   */
+  async restoreLatest(options: RestoreOptions = {}): Promise<RestoreResult> {
+    return this.#restoreNewest(options, 'latest', () => true);
+  }
+
+  /**
+   * Walks the backups newest first and restores the first taken at a time
+   * `inTime` accepts, of the content type asked for, that verifies. A file
+   * whose header does not even parse is judged by the time in its name and
+   * tried (so reported as corrupt) whatever the content type.
+   */
+  async #restoreNewest(
+    options: RestoreOptions,
+    what: string,
+    inTime: (createdAtMs: number) => boolean,
+  ): Promise<RestoreResult> {
     const skippedCorrupt: CorruptBackup[] = [];
-    for (const b of await this.list()) {
-      if (Date.parse(b.createdAt) > date.getTime()) continue;
+    const type = options.contentType;
+    for (const id of await this.#ids()) {
+      const header = (await this.#header(id))?.header;
+      if (!inTime(header === undefined ? timeOf(id) : Date.parse(header.createdAt))) continue;
+      if (header !== undefined && type !== undefined) {
+        if ((header.contentType ?? 'application/json') !== type) continue;
+      }
       try {
-        return { ...(await this.read(b.id)), skippedCorrupt };
+        return { ...(await this.read(id, options)), skippedCorrupt };
       } catch (error) {
         if (!(error instanceof BackupCorruptError)) throw error;
-        skippedCorrupt.push({ id: b.id, reason: error.reason, message: error.message });
+        skippedCorrupt.push({ id, reason: error.reason, message: error.message });
       }
     }
-    throw new BackupNotFoundError(`at or before ${date.toISOString()}`);
+    throw new BackupNotFoundError(type === undefined ? what : `${what} (${type})`);
   }
 
   #keyOption(): { key?: Buffer } {
     return this.#key === undefined ? {} : { key: this.#key };
+  }
+
+  /** Reads a whole backup file and checks it (length, SHA-256, name); parses nothing. */
+  async #verifyFile(id: string): Promise<{ header: BackupHeader; size: number }> {
+    const bytes = await this.#fs.readFile(this.#path(id));
+    return { header: matchesName(id, await verifyBackupBytes(bytes)), size: bytes.length };
   }
 
   async #header(id: string): Promise<{ header: BackupHeader; size: number } | undefined> {
@@ -363,7 +473,10 @@ export class BackupStore {
    * @throws RangeError for an id that is not a backup id; BackupNotFoundError when absent;
    * BackupCorruptError when it does not verify (the file is moved to `corrupt/`)
    */
-  async read(id: string): Promise<{ data: unknown; backup: BackupInfo }> {
+  async read(
+    id: string,
+    options: { onProgress?: Progress } = {},
+  ): Promise<{ data: unknown; backup: BackupInfo }> {
     checkBackupId(id);
     let bytes: Buffer;
     try {
@@ -373,7 +486,10 @@ export class BackupStore {
       throw error;
     }
     try {
-      const { header, payload } = await decodeBackup(bytes, this.#keyOption());
+      const { header, payload } = await decodeBackup(bytes, {
+        ...this.#keyOption(),
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      });
       matchesName(id, header);
       // A SQLite payload comes back as the database file's bytes.
       const data =
@@ -383,28 +499,6 @@ export class BackupStore {
       if (error instanceof BackupCorruptError) await this.#quarantine(id);
       throw error;
     }
-  }
-
-  /**
-   * The newest backup that verifies; corrupt ones on the way are moved to
-   * `corrupt/` and reported in `skippedCorrupt`.
-   * @throws BackupNotFoundError when no backup verifies
-   */
-  async restoreLatest(): Promise<{
-    data: unknown;
-    backup: BackupInfo;
-    skippedCorrupt: CorruptBackup[];
-  }> {
-    const skippedCorrupt: CorruptBackup[] = [];
-    for (const id of await this.#ids()) {
-      try {
-        return { ...(await this.read(id)), skippedCorrupt };
-      } catch (error) {
-        if (!(error instanceof BackupCorruptError)) throw error;
-        skippedCorrupt.push({ id, reason: error.reason, message: error.message });
-      }
-    }
-    throw new BackupNotFoundError('latest');
   }
 
   /** Backup ids in the directory, newest (highest sequence) first. */
@@ -510,6 +604,28 @@ function sameIds(manifest: readonly BackupInfo[], ids: readonly string[]): boole
   if (manifest.length !== ids.length) return false;
   const names = new Set(manifest.map((b) => b?.id));
   return ids.every((id) => names.has(id));
+}
+
+function newestFirst(backups: BackupInfo[]): BackupInfo[] {
+  return backups.sort((a, b) => b.sequence - a.sequence);
+}
+
+/** Backups grouped by content type, each group newest first as given. */
+function byContentType(backups: readonly BackupInfo[]): BackupInfo[][] {
+  const groups = new Map<ContentType, BackupInfo[]>();
+  for (const b of backups) {
+    const group = groups.get(b.contentType);
+    if (group === undefined) groups.set(b.contentType, [b]);
+    else group.push(b);
+  }
+  return [...groups.values()];
+}
+
+/** The time in a backup id (`keel-backup-20261127T100001000Z-…`), in ms since the epoch. */
+function timeOf(id: string): number {
+  const t = ID.exec(id)?.[1] ?? '';
+  const iso = `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}.${t.slice(15, 18)}Z`;
+  return Date.parse(iso);
 }
 
 function sequenceOf(id: string): number {

@@ -4,6 +4,7 @@ export type {
   BackupMeta,
   ContentType,
   EncryptionKey,
+  Progress,
 } from './backup-format.js';
 export {
   BACKUP_FORMAT,
@@ -25,7 +26,16 @@ export type {
   SqliteDatabase,
 } from './backup-service.js';
 export { BackupService } from './backup-service.js';
-export type { BackupFs, BackupInfo, BackupStoreOptions, CorruptBackup } from './backup-store.js';
+export type {
+  BackupFs,
+  BackupInfo,
+  BackupStoreOptions,
+  CorruptBackup,
+  FileProgress,
+  PruneResult,
+  RestoreOptions,
+  RestoreResult,
+} from './backup-store.js';
 export {
   BackupStore,
   backupId,

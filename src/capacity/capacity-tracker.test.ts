@@ -254,3 +254,18 @@ describe('CapacityTracker: onStateChanged', () => {
     expect(seen).toEqual(['exceeded']);
   });
 });
+
+describe('CapacityTracker.changes', () => {
+  it('grows on every change and rejection, even when the count returns where it was', () => {
+    const capacity = new CapacityTracker({ resources: { seats: { limit: 2, policy: 'reject' } } });
+    capacity.increment('seats', 2);
+    capacity.decrement('seats', 2);
+    capacity.set('seats', 0); // no change
+    expect(capacity.changes).toBe(2);
+    capacity.set('seats', 1);
+    capacity.set('seats', 0);
+    expect(capacity.changes).toBe(4);
+    expect(() => capacity.increment('seats', 3)).toThrow();
+    expect(capacity.changes).toBe(5);
+  });
+});

@@ -109,6 +109,7 @@ export class CapacityTracker {
   readonly #clock: Clock;
   readonly #resources = new Map<string, Resource>();
   readonly #stateChanged = new Emitter<CapacityStateChangedEvent>();
+  #changes = 0;
 
   /**
    * @throws TypeError or RangeError naming the field when an option is invalid,
@@ -213,6 +214,14 @@ export class CapacityTracker {
     return resource === undefined ? undefined : toStatus(resource);
   }
 
+  /**
+   * How many times a count changed or a change was rejected, over all
+   * resources: only ever grows, so a different value means something happened.
+   */
+  get changes(): number {
+    return this.#changes;
+  }
+
   /** Snapshots of every resource, in the order they were defined. */
   list(): ResourceStatus[] {
     return Array.from(this.#resources.values(), toStatus);
@@ -252,6 +261,7 @@ export class CapacityTracker {
         `${argument} would take "${resource.name}" past ${Number.MAX_SAFE_INTEGER}, got ${next}`,
       );
     }
+    this.#changes++;
     if (next > resource.limit && resource.policy === 'reject') {
       resource.rejected++;
       throw new CapacityExceededError(resource.name, resource.limit, next);

@@ -263,3 +263,19 @@ describe('SessionTracker: bad input', () => {
     expect(() => new SessionTracker(options as SessionTrackerOptions)).toThrow(message);
   });
 });
+
+describe('SessionTracker.changes', () => {
+  it('grows on register, touch and unregister, not on idle expiry or misses', () => {
+    const { clock, sessions } = setup({ idleTimeoutMinutes: 1 });
+    sessions.register('a');
+    sessions.touch('a');
+    sessions.unregister('a');
+    expect(sessions.changes).toBe(3);
+    sessions.touch('missing');
+    sessions.unregister('missing');
+    sessions.register('b');
+    clock.t += 2 * MINUTE;
+    expect(sessions.activeCount).toBe(0); // b expired
+    expect(sessions.changes).toBe(4);
+  });
+});

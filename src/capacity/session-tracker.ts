@@ -115,6 +115,7 @@ export class SessionTracker {
   #evicted = 0;
   #durationSumMs = 0;
   #durationMaxMs = 0;
+  #changes = 0;
 
   /** @throws TypeError or RangeError naming the field when an option is invalid. */
   constructor(options: SessionTrackerOptions = {}) {
@@ -152,6 +153,7 @@ export class SessionTracker {
     const copy = attributes === undefined ? undefined : copyAttributes(attributes);
     const now = this.#clock.now();
     this.#expire(now);
+    this.#changes++;
     const existing = this.#sessions.get(id);
     if (existing !== undefined) {
       this.#moveToBack(existing, now);
@@ -185,6 +187,7 @@ export class SessionTracker {
     this.#expire(now);
     const session = this.#sessions.get(id);
     if (session === undefined) return false;
+    this.#changes++;
     this.#end(session, 'unregistered', now);
     return true;
   }
@@ -200,6 +203,7 @@ export class SessionTracker {
     this.#expire(now);
     const session = this.#sessions.get(id);
     if (session === undefined) return false;
+    this.#changes++;
     this.#moveToBack(session, now);
     return true;
   }
@@ -225,6 +229,15 @@ export class SessionTracker {
       idleMs: Math.max(0, now - lastSeenAt),
       attributes,
     };
+  }
+
+  /**
+   * How many registers, touches and unregisters of active sessions there have
+   * been (idle expiry does not count): only ever grows, so a different value
+   * means the app did something.
+   */
+  get changes(): number {
+    return this.#changes;
   }
 
   /** How many sessions are active now. */

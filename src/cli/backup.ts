@@ -7,9 +7,12 @@ const USAGE = `Usage: keel backup <list|verify|restore|prune> --dir <dir> [optio
 
   list                      the backups, newest first
   verify [--quick]          check every checksum (--quick: headers only); corrupt files move to corrupt/
-  restore [<id>|--at <ISO time>] [--out <file>]
-                            write the JSON of a backup (default: the newest that verifies) to a file or stdout
+  restore [<id>|--at <ISO time>] [--type json|sqlite] [--out <file>]
+                            write the JSON of a backup (default: the newest of --type, json, that
+                            verifies) to a file or stdout; a SQLite database needs --out
   prune --keep-last <n> [--keep-hourly <n>] [--keep-daily <n>] [--keep-weekly <n>] [--keep-monthly <n>] [--dry-run]
+                            per content type; the newest backup that verifies is always kept, and one due
+                            for removal that does not verify is moved to corrupt/ instead
 
   --key-file <file>         the AES-256 key of encrypted backups (32 bytes or 64 hex characters)
   --json                    machine-readable output
@@ -37,18 +40,32 @@ function count(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-/** A progress bar on a terminal's stderr; nothing when stderr is not a terminal. */
+/**
+ * A progress bar on a terminal's stderr, counting files or bytes; nothing
+ * when stderr is not a terminal. The line is finished when done reaches total.
+ */
 export function progressBar(
   err: NodeJS.WritableStream & { isTTY?: boolean },
+  unit: 'files' | 'bytes' = 'files',
 ): ((done: number, total: number) => void) | undefined {
   if (err.isTTY !== true) return undefined;
+  let finished = false;
+  const amount = (n: number) => (unit === 'bytes' ? `${(n / 1_048_576).toFixed(1)} MiB` : `${n}`);
   return (done, total) => {
+    if (finished) return;
     const width = 30;
-    const filled = total === 0 ? width : Math.round((done / total) * width);
-    err.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
-    if (done === total) err.write('\n');
+    const filled = total === 0 ? width : Math.min(width, Math.round((done / total) * width));
+    err.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${amount(done)}/${amount(total)}`,
+    );
+    if (done >= total) {
+      finished = true;
+      err.write('\n');
+    }
   };
 }
+
+const CONTENT_TYPES = { json: 'application/json', sqlite: 'application/vnd.sqlite3' } as const;
 
 /** Temp file beside the target → fsync → rename: a failure never leaves the target half-written. */
 async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
@@ -64,6 +81,22 @@ async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
   }
   await handle.close();
   await rename(temp, path);
+}
+
+function optional(onProgress: ((done: number, total: number) => void) | undefined): {
+  onProgress?: (done: number, total: number) => void;
+} {
+  return onProgress === undefined ? {} : { onProgress };
+}
+
+function at(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new RangeError(
+      `--at must be an ISO time such as 2026-11-27T12:00:00Z, got "${safeText(value, 40)}"`,
+    );
+  }
+  return date;
 }
 
 /** A key file holds 32 raw bytes or 64 hex characters. */
@@ -95,6 +128,7 @@ export async function backupCommand(
       quick: { type: 'boolean' },
       out: { type: 'string' },
       at: { type: 'string' },
+      type: { type: 'string' },
       'dry-run': { type: 'boolean' },
       'keep-last': { type: 'string' },
       'keep-hourly': { type: 'string' },
@@ -134,12 +168,17 @@ export async function backupCommand(
     }
     case 'restore': {
       const id = positionals[0];
+      const type = values.type ?? 'json';
+      if (type !== 'json' && type !== 'sqlite') {
+        throw new RangeError(`--type must be json or sqlite, got "${safeText(type, 20)}"`);
+      }
+      const options = { contentType: CONTENT_TYPES[type], ...optional(progressBar(err, 'bytes')) };
       const result =
         id !== undefined
-          ? { ...(await store.read(id)), skippedCorrupt: [] }
+          ? { ...(await store.read(id, options)), skippedCorrupt: [] }
           : values.at !== undefined
-            ? await store.restoreAt(new Date(values.at))
-            : await store.restoreLatest();
+            ? await store.restoreAt(at(values.at), options)
+            : await store.restoreLatest(options);
       for (const c of result.skippedCorrupt)
         err.write(`skipped corrupt backup ${c.id} (${c.reason})\n`);
       const sqlite = result.backup.contentType === 'application/vnd.sqlite3';
@@ -171,13 +210,20 @@ export async function backupCommand(
       if (Object.keys(policy).length === 0)
         throw new RangeError('prune needs at least one --keep-… option');
       const dryRun = values['dry-run'] === true;
-      const result = await store.prune({ keepLast: 0, ...policy }, { dryRun });
+      const result = await store.prune(
+        { keepLast: 0, ...policy },
+        { dryRun, ...optional(progressBar(err)) },
+      );
+      const moved = dryRun ? 'would move' : 'moved';
       print(
         result,
         `${dryRun ? 'would remove' : 'removed'} ${result.removed.length}, kept ${result.kept.length}` +
-          result.removed.map((b) => `\n  ${b.id}`).join(''),
+          result.removed.map((b) => `\n  ${b.id}`).join('') +
+          result.corrupt
+            .map((c) => `\ncorrupt: ${c.id} (${c.reason}) ${moved} to corrupt/`)
+            .join(''),
       );
-      return 0;
+      return result.corrupt.length === 0 ? 0 : 1;
     }
   }
 }

@@ -60,4 +60,22 @@ describe('progress bar', () => {
     expect(written.endsWith('] 4/4\n')).toBe(true);
     expect(progressBar({ write: () => true } as unknown as NodeJS.WritableStream)).toBeUndefined();
   });
+
+  it('counts bytes in MiB and finishes its line once', async () => {
+    const { progressBar } = await import('./backup.js');
+    let written = '';
+    const tty = {
+      isTTY: true,
+      write: (s: string) => {
+        written += s;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream & { isTTY: boolean };
+    const bar = progressBar(tty, 'bytes')!;
+    bar(1_048_576, 4_194_304);
+    bar(4_194_304, 4_194_304);
+    bar(4_194_304, 4_194_304); // a second candidate after a corrupt one: no new line
+    expect(written).toContain('1.0 MiB/4.0 MiB');
+    expect(written.match(/\n/g)).toHaveLength(1);
+  });
 });
