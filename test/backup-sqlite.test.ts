@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PerformanceMonitor } from '../src/index.js';
@@ -43,6 +45,26 @@ describe('SQLite online backup into the backup store', () => {
       /not a SQLite database/,
     );
     expect((await monitor.restoreBackup(info.id)).data).toBeInstanceOf(Buffer);
+    await monitor.close();
+  });
+
+  it('encrypts a database backup at rest like the JSON ones', async () => {
+    const db = new Database(join(dir, 'app.db'));
+    db.exec("create table secrets (v text); insert into secrets values ('card-4242-4242')");
+    const key = randomBytes(32);
+    const monitor = new PerformanceMonitor({
+      backupDir: join(dir, 'backups'),
+      backupEncryptionKey: key,
+    });
+    const info = await monitor.backupSqlite(db);
+    db.close();
+    const stored = await fs.readFile(join(dir, 'backups', `${info.id}.json.gz`));
+    expect(gunzipSync(stored).includes(Buffer.from('card-4242'))).toBe(false);
+    const restored = join(dir, 'restored.db');
+    await monitor.backups.restoreSqliteTo(restored);
+    const copy = new Database(restored, { readonly: true });
+    expect(copy.prepare('select v from secrets').get()).toEqual({ v: 'card-4242-4242' });
+    copy.close();
     await monitor.close();
   });
 

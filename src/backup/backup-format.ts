@@ -150,7 +150,12 @@ export async function encodeBackup(
     body = [await gzip(ciphertext, { level: 0 })];
   }
   const head = await gzip(Buffer.from(`${JSON.stringify(header)}\n`));
-  return { bytes: Buffer.concat([head, ...body]), header };
+  // The header member's gzip header carries (in its extra field, which gunzip
+  // skips) the SHA-256 of the whole file: bits no other check covers (gzip's
+  // own time and OS bytes, deflate padding) are covered by it.
+  const bytes = Buffer.concat([FILE_PREFIX, Buffer.alloc(32), head.subarray(10), ...body]);
+  (await fileDigest(bytes)).copy(bytes, FILE_PREFIX.length);
+  return { bytes, header };
 }
 
 /**
@@ -200,6 +205,7 @@ export async function decodeBackup(
   if (sha256 !== h.sha256) {
     throw new BackupCorruptError('checksum-mismatch', 'the payload does not match its SHA-256');
   }
+  await checkFileDigest(bytes);
   return { header: h, payload };
 }
 
@@ -270,6 +276,7 @@ export async function verifyBackupBytes(
         'the encrypted payload does not match its SHA-256',
       );
     }
+    await checkFileDigest(bytes);
     return header;
   }
   if (length !== header.payloadBytes) {
@@ -281,6 +288,7 @@ export async function verifyBackupBytes(
   if (sha256 !== header.sha256) {
     throw new BackupCorruptError('checksum-mismatch', 'the payload does not match its SHA-256');
   }
+  await checkFileDigest(bytes);
   return header;
 }
 
@@ -294,29 +302,81 @@ export function readHeader(start: Buffer): BackupHeader {
   if (start.length < 18 || start[0] !== 0x1f || start[1] !== 0x8b) {
     throw new BackupCorruptError('not-gzip', 'the file is not gzip-compressed');
   }
-  const plain = firstMember(start);
+  const plain = firstMember(start)?.plain ?? partialMember(start);
   const newline = plain.indexOf(0x0a);
   if (newline < 0) throw new BackupCorruptError('bad-header', 'the header line is missing');
+  let header: BackupHeader;
   try {
-    return checkHeader(JSON.parse(plain.subarray(0, newline).toString('utf8')));
+    header = checkHeader(JSON.parse(plain.subarray(0, newline).toString('utf8')));
   } catch (error) {
     if (error instanceof BackupCorruptError) throw error;
     throw new BackupCorruptError('bad-header', 'the header is not JSON', { cause: error });
   }
+  if (!hasPrefix(start)) throw alteredFile();
+  return header;
 }
 
 /**
- * Decompresses the header member alone: it ends where the payload member's
- * gzip magic starts, so damage in the payload cannot hide the header.
+ * The start of every Keel backup: a gzip member header with no time, OS
+ * "unknown" and an extra field (XLEN 36) holding one subfield `KS` of 32
+ * bytes, the file's SHA-256 (taken with those 32 bytes zero).
  */
-function firstMember(start: Buffer): Buffer {
-  for (let at = start.indexOf(GZIP_MAGIC, 18); at > 0; at = start.indexOf(GZIP_MAGIC, at + 1)) {
+const FILE_PREFIX = Buffer.from([
+  0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0, 0xff, 36, 0, 0x4b, 0x53, 32, 0,
+]);
+const ZERO_DIGEST = Buffer.alloc(32);
+
+/** SHA-256 of a backup file with its own digest field taken as zeros; yields to the loop per MiB. */
+async function fileDigest(bytes: Buffer): Promise<Buffer> {
+  const hash = createHash('sha256');
+  const at = FILE_PREFIX.length;
+  hash.update(bytes.subarray(0, at));
+  hash.update(ZERO_DIGEST);
+  const step = 1 << 20;
+  for (let from = at + 32; from < bytes.length; from += step) {
+    hash.update(bytes.subarray(from, from + step));
+    if (from + step < bytes.length) await yieldToLoop();
+  }
+  return hash.digest();
+}
+
+function alteredFile(): BackupCorruptError {
+  return new BackupCorruptError('checksum-mismatch', 'the file does not match its SHA-256');
+}
+
+/** The file starts with Keel's prefix: the test `readHeader` can make on the first bytes alone. */
+function hasPrefix(bytes: Buffer): boolean {
+  return bytes.length >= FILE_PREFIX.length + 32 && bytes.compare(FILE_PREFIX, 0, 16, 0, 16) === 0;
+}
+
+/** The whole file matches the SHA-256 in its header (checked after every other check). */
+async function checkFileDigest(bytes: Buffer): Promise<void> {
+  const at = FILE_PREFIX.length;
+  if (!hasPrefix(bytes) || !(await fileDigest(bytes)).equals(bytes.subarray(at, at + 32))) {
+    throw alteredFile();
+  }
+}
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
+
+/**
+ * The header member alone, decompressed: it ends where the payload member's
+ * gzip magic starts, so damage in the payload cannot hide the header.
+ * `undefined` when no complete member is found in `bytes`.
+ */
+function firstMember(bytes: Buffer): { plain: Buffer } | undefined {
+  for (let at = bytes.indexOf(GZIP_MAGIC, 18); at > 0; at = bytes.indexOf(GZIP_MAGIC, at + 1)) {
     try {
-      return gunzipSync(start.subarray(0, at));
+      return { plain: gunzipSync(bytes.subarray(0, at)) };
     } catch {
       // The magic bytes occurred inside the header member's data: try the next ones.
     }
   }
+  return undefined;
+}
+
+/** What can be decompressed of a header member whose end was not found. */
+function partialMember(start: Buffer): Buffer {
   try {
     return gunzipSync(start, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
   } catch (error) {
@@ -325,8 +385,6 @@ function firstMember(start: Buffer): Buffer {
     });
   }
 }
-
-const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
 
 /**
  * Parses a verified payload. `JSON.parse` defines a `__proto__` key as a

@@ -165,21 +165,21 @@ describe('BackupService', () => {
   });
 });
 
-describe('BackupService storage errors and disk space', () => {
-  /** The real fs, failing the first `times` temp-file opens with `code`. */
-  function failing(code: string, times: number) {
-    let left = times;
-    return {
-      ...fs,
-      open: (async (path: string, flags?: string, mode?: number) => {
-        if (flags === 'wx' && path.endsWith('.tmp') && left-- > 0) {
-          throw Object.assign(new Error(code), { code });
-        }
-        return fs.open(path, flags, mode);
-      }) as typeof fs.open,
-    };
-  }
+/** The real fs, failing the first `times` temp-file opens with `code`. */
+function failing(code: string, times: number) {
+  let left = times;
+  return {
+    ...fs,
+    open: (async (path: string, flags?: string, mode?: number) => {
+      if (flags === 'wx' && path.endsWith('.tmp') && left-- > 0) {
+        throw Object.assign(new Error(code), { code });
+      }
+      return fs.open(path, flags, mode);
+    }) as typeof fs.open,
+  };
+}
 
+describe('BackupService storage errors and disk space', () => {
   it('retries EBUSY with backoff and succeeds', async () => {
     const s = new BackupService({ store: new BackupStore({ dir, fs: failing('EBUSY', 2) }) });
     const info = await s.backup({ ok: 1 });
@@ -191,8 +191,11 @@ describe('BackupService storage errors and disk space', () => {
     ['ENOSPC', 'permanent'],
     ['EACCES', 'permanent'],
     ['EROFS', 'permanent'],
+    ['EPERM', 'permanent'],
     ['EIO', 'unknown'],
     ['EMFILE', 'transient'],
+    ['ENFILE', 'transient'],
+    ['EAGAIN', 'transient'],
   ])('classifies %s as %s, keeps earlier backups, and goes on', async (code, kind) => {
     await new BackupService({ store: new BackupStore({ dir }) }).backup({ v: 1 });
     const s = new BackupService({ store: new BackupStore({ dir, fs: failing(code, 10) }) });
@@ -299,6 +302,117 @@ describe('BackupService: bounded stop, inventory', () => {
     expect((await s.restoreAt(new Date())).data).toEqual({ app: 'state' });
     const db = await s.restoreLatest({ contentType: 'application/vnd.sqlite3' });
     expect(db.backup.contentType).toBe('application/vnd.sqlite3');
+  });
+});
+
+describe('BackupService: review fixes', () => {
+  it('the recovery point and failure streak belong to the JSON state: a database backup hides no failure', async () => {
+    const s = service();
+    s.start(() => {
+      throw new Error('state unavailable');
+    });
+    activity = 1;
+    await s.stop();
+    const db = { backup: (path: string) => fs.writeFile(path, 'SQLite format 3\0') };
+    await s.backupSqlite(db);
+    expect(s.stats()).toMatchObject({ consecutiveFailures: 1, lastSuccessAt: null });
+    expect(s.stats().lastGoodBackupAgeMs).toBeNull();
+    const restarted = service();
+    restarted.start(() => ({}));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(restarted.stats().lastSuccessAt).toBeNull(); // not seeded from the database backup
+    expect(restarted.stats().backupCount).toBe(1);
+    await restarted.stop();
+  });
+
+  it('keeps the SQLite copy in the backup directory (0600) and removes it, even when it outlives its timeout', async () => {
+    const seen: Array<{ path: string; mode: number }> = [];
+    let finish: () => void = () => {};
+    const slow = {
+      backup: async (path: string) => {
+        seen.push({ path, mode: (await fs.stat(path)).mode & 0o777 });
+        await new Promise<void>((r) => (finish = r));
+        await fs.writeFile(path, 'SQLite format 3\0late');
+      },
+    };
+    const s = service({ timeoutMs: 30 });
+    await expect(s.backupSqlite(slow)).rejects.toMatchObject({ code: 'PROVIDER_TIMEOUT' });
+    expect(seen[0]!.path.startsWith(join(dir, '.sqlite-'))).toBe(true);
+    expect(seen[0]!.mode).toBe(0o600);
+    finish(); // the database's backup ends after Keel gave up on it
+    await vi.waitFor(async () => {
+      expect((await fs.readdir(dir)).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    });
+  });
+
+  it('counts corrupt backups found by the retention run after a backup', async () => {
+    const s = new BackupService({ store: new BackupStore({ dir }), retention: { keepLast: 5 } });
+    const big = { rows: Array.from({ length: 2_000 }, (_, i) => `row ${i} ${i * 7919}`) };
+    const first = await s.backup(big);
+    const second = await s.backup({ v: 2 });
+    const damage = async (id: string, at: (length: number) => number) => {
+      const path = join(dir, `${id}.json.gz`);
+      const bytes = await fs.readFile(path);
+      bytes[at(bytes.length)]! ^= 0x10;
+      await fs.writeFile(path, bytes);
+    };
+    await damage(first.id, (n) => n - 30); // in the payload: the header still lists
+    await damage(second.id, () => 60); // in the header member: it no longer lists
+    await s.backup({ v: 3 });
+    expect(s.stats().corruptFound).toBe(2);
+    expect(await fs.readdir(join(dir, 'corrupt'))).toHaveLength(2);
+  });
+
+  it('a stop that gives up on a stuck backup queues no final backup behind it', async () => {
+    let hang = false;
+    const stuck: typeof fs = {
+      ...fs,
+      open: ((...args: Parameters<typeof fs.open>) =>
+        hang ? new Promise(() => {}) : fs.open(...args)) as typeof fs.open,
+    };
+    let calls = 0;
+    const s = new BackupService({
+      store: new BackupStore({ dir, fs: stuck }),
+      activity: () => activity,
+      timeoutMs: 20,
+    });
+    s.start(() => ({ n: ++calls }));
+    hang = true;
+    void s.backup({ manual: true }).catch(() => undefined);
+    await vi.waitFor(() => expect(s.stats().running).toBe(true));
+    activity = 1;
+    await s.stop();
+    expect(calls).toBe(0); // the provider was never asked: no final backup was queued
+  });
+
+  it('never lets a failing background backup reach the application as an unhandled rejection', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const s = new BackupService({
+        store: new BackupStore({ dir, fs: failing('ENOSPC', 100) }),
+        activity: () => activity,
+      });
+      s.start(() => {
+        throw new Error('provider broke');
+      });
+      activity = 1;
+      await advance(5 * 60_000);
+      await settle(s);
+      s.start(() => ({ ok: true }));
+      activity = 2;
+      await advance(5 * 60_000);
+      await settle(s);
+      activity = 3;
+      await s.stop();
+      await new Promise((r) => setImmediate(r));
+      expect(s.stats().failures).toBe(3);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rename, statfs, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Emitter } from '../core/index.js';
+import { writeFileAtomic } from './atomic-file.js';
 import type { ContentType } from './backup-format.js';
 import {
   type BackupInfo,
@@ -64,11 +64,14 @@ export interface BackupStats {
   failures: number;
   /** Fraction 0..1 of attempts that succeeded; 1 before any attempt. */
   successRate: number;
+  /** Failed attempts in a row since the last success of the same content type (the larger streak of JSON and SQLite). */
   consecutiveFailures: number;
-  /** ISO time of the last successful backup, if any. */
+  /** ISO time of the last successful backup of the app's JSON state, if any. */
   lastSuccessAt: string | null;
-  /** Age of the last good backup in ms: the real recovery point. `null` before any. */
+  /** Age of the last good JSON backup in ms: the real recovery point of the app state. `null` before any. */
   lastGoodBackupAgeMs: number | null;
+  /** Corrupt backups found (and moved to `corrupt/`) by the retention run after each backup. */
+  corruptFound: number;
   running: boolean;
   scheduled: boolean;
   /** Retention runs that failed (the backups they would have removed are still there). */
@@ -141,7 +144,9 @@ export class BackupService {
   readonly #restored = new Emitter<BackupInfo>();
   #attempts = 0;
   #failures = 0;
-  #consecutiveFailures = 0;
+  /** Failed attempts in a row, by content type. */
+  readonly #streaks = new Map<ContentType, number>();
+  #corruptFound = 0;
   #lastSuccess: Date | undefined;
   #running: Promise<unknown> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -224,30 +229,31 @@ export class BackupService {
     clearInterval(this.#timer);
     this.#timer = undefined;
     // A backup already running gets the same bound: a stuck file system never hangs shutdown.
-    if (this.#running !== undefined) {
-      let wait: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.#running.catch(() => undefined),
-        new Promise<void>((resolve) => {
-          wait = setTimeout(resolve, 2 * this.#timeoutMs);
-          wait.unref();
-        }),
-      ]);
-      clearTimeout(wait);
+    if (this.#running !== undefined && !(await this.#within(this.#running))) {
+      return; // still stuck: a final backup queued behind it would run after shutdown
     }
     const provider = this.#provider;
     if (provider !== undefined && this.#activity() !== this.#backedUpActivity) {
       // Bounded: a shutdown waits at most twice timeoutMs (the provider's bound, then the write's).
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.#attempt(provider, 'final').catch(() => undefined),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, 2 * this.#timeoutMs);
-          timer.unref();
-        }),
-      ]);
-      clearTimeout(timer);
+      await this.#within(this.#attempt(provider, 'final'));
     }
+  }
+
+  /** Waits for `work` at most twice `timeoutMs`; true when it settled in time. Never throws. */
+  async #within(work: Promise<unknown>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), 2 * this.#timeoutMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    return settled;
   }
 
   /**
@@ -266,18 +272,33 @@ export class BackupService {
    * @throws the failure, after recording it
    */
   async backupSqlite(db: SqliteDatabase, reason = 'sqlite'): Promise<BackupInfo> {
-    const copy = join(tmpdir(), `keel-sqlite-${process.pid}-${randomBytes(6).toString('hex')}.db`);
+    // The plain copy lives in the 0700 backup directory as a 0600 file, never in a shared /tmp.
+    const copy = join(
+      this.#store.dir,
+      `.sqlite-${process.pid}-${randomBytes(6).toString('hex')}.partial`,
+    );
+    let copying: Promise<unknown> | undefined;
     try {
       return await this.#attempt(
         async () => {
-          await db.backup(copy);
-          return createReadStream(copy, { highWaterMark: 65_536 });
+          await mkdir(this.#store.dir, { recursive: true, mode: 0o700 });
+          await writeFile(copy, '', { mode: 0o600, flag: 'wx' });
+          copying = db.backup(copy);
+          await copying;
+          // Opened only when the write reads it: after a timeout nobody does, and nothing leaks.
+          return (async function* () {
+            yield* createReadStream(copy, { highWaterMark: 65_536 });
+          })();
         },
         reason,
         'application/vnd.sqlite3',
       );
     } finally {
-      await unlink(copy).catch(() => undefined);
+      // A copy that outlived its timeout is removed when it finally ends.
+      void Promise.resolve(copying)
+        .catch(() => undefined)
+        .then(() => unlink(copy))
+        .catch(() => undefined);
     }
   }
 
@@ -294,9 +315,7 @@ export class BackupService {
     if (backup.contentType !== 'application/vnd.sqlite3' || !Buffer.isBuffer(data)) {
       throw new TypeError(`backup ${backup.id} is not a SQLite database`);
     }
-    const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temp, data, { mode: 0o600 });
-    await rename(temp, path);
+    await writeFileAtomic(path, data);
     return backup;
   }
 
@@ -337,7 +356,8 @@ export class BackupService {
       attempts: this.#attempts,
       failures: this.#failures,
       successRate: this.#attempts === 0 ? 1 : (this.#attempts - this.#failures) / this.#attempts,
-      consecutiveFailures: this.#consecutiveFailures,
+      consecutiveFailures: Math.max(0, ...this.#streaks.values()),
+      corruptFound: this.#corruptFound,
       lastSuccessAt: this.#lastSuccess?.toISOString() ?? null,
       lastGoodBackupAgeMs:
         this.#lastSuccess === undefined ? null : now - this.#lastSuccess.getTime(),
@@ -417,8 +437,8 @@ export class BackupService {
         createdAt: startedAt,
         ...(contentType === undefined ? {} : { contentType }),
       });
-      this.#consecutiveFailures = 0;
-      this.#lastSuccess = startedAt;
+      this.#streaks.set(contentType ?? 'application/json', 0);
+      if (contentType === undefined) this.#lastSuccess = startedAt;
       // Only the app's own state (scheduled or final backups) clears the activity mark.
       if (reason === 'scheduled' || reason === 'final') this.#backedUpActivity = activity;
       this.#lastStoredBytes = info.storedBytes;
@@ -431,13 +451,15 @@ export class BackupService {
       });
       if (this.#completed.hasListeners) this.#completed.emit(info);
       // Prune only now that the new backup is durable; a failed prune never fails the backup.
-      await this.#store.prune(this.#retention).catch(() => {
+      const pruned = await this.#store.prune(this.#retention).catch(() => {
         this.#pruneFailures++;
       });
+      this.#corruptFound += pruned?.corrupt.length ?? 0;
       return info;
     } catch (error) {
       this.#failures++;
-      this.#consecutiveFailures++;
+      const type = contentType ?? 'application/json';
+      this.#streaks.set(type, (this.#streaks.get(type) ?? 0) + 1);
       const attempt: BackupAttempt = {
         at: startedAt.toISOString(),
         ok: false,
@@ -468,7 +490,7 @@ export class BackupService {
       for (const b of listed) bytes += b.storedBytes;
       this.#inventory = { count: listed.length, bytes };
       if (seed && this.#lastSuccess === undefined) {
-        const newest = await this.#store.newestVerified();
+        const newest = await this.#store.newestVerified('application/json');
         if (newest !== undefined && this.#lastSuccess === undefined) {
           this.#lastSuccess = new Date(newest.createdAt);
         }

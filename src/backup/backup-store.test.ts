@@ -293,6 +293,52 @@ describe('BackupStore corruption corpus at the file level', () => {
     expect((await store.list()).map((b) => b.id)).toEqual([bad.id, good.id]);
   });
 
+  it('prune never counts a corrupt backup toward what it keeps', async () => {
+    const store = new BackupStore({ dir });
+    const infos = [];
+    for (let i = 1; i <= 5; i++) {
+      infos.push(await store.write(json({ v: i }), { reason: 'manual', createdAt: at(i) }));
+    }
+    for (const damaged of [infos[3]!, infos[2]!]) {
+      const path = join(dir, `${damaged.id}.json.gz`);
+      const bytes = await fs.readFile(path);
+      bytes[bytes.length - 30]! ^= 0x04;
+      await fs.writeFile(path, bytes);
+    }
+    const result = await store.prune({ keepLast: 3 });
+    expect(result.kept.map((b) => b.sequence)).toEqual([5, 2, 1]);
+    expect(result.removed).toEqual([]);
+    expect(result.corrupt.map((c) => c.id).sort()).toEqual([infos[2]!.id, infos[3]!.id].sort());
+  });
+
+  it('refuses a reason longer than 200 characters, writing nothing', async () => {
+    const store = new BackupStore({ dir });
+    await expect(
+      store.write(json({ v: 1 }), { reason: 'x'.repeat(201), createdAt: at(1) }),
+    ).rejects.toThrow(/reason must be 1 to 200 characters/);
+    expect(await store.list()).toEqual([]);
+    const long = await store.write(json({ v: 1 }), { reason: 'r'.repeat(200), createdAt: at(1) });
+    expect((await store.verify('quick')).valid.map((b) => b.id)).toEqual([long.id]);
+  });
+
+  it('verify and restoreAt go on past a backup removed while they run', async () => {
+    const seed = new BackupStore({ dir });
+    const old = await seed.write(json({ v: 1 }), { reason: 'manual', createdAt: at(1) });
+    const gone = await seed.write(json({ v: 2 }), { reason: 'manual', createdAt: at(2) });
+    const vanishing: BackupFs = {
+      ...fs,
+      readFile: ((path: Parameters<typeof fs.readFile>[0], ...rest: never[]) =>
+        String(path).includes(gone.id)
+          ? Promise.reject(Object.assign(new Error('gone'), { code: 'ENOENT' }))
+          : fs.readFile(path, ...rest)) as typeof fs.readFile,
+    };
+    const store = new BackupStore({ dir, fs: vanishing });
+    const { valid, corrupt } = await store.verify('full');
+    expect(valid.map((b) => b.id)).toEqual([old.id]);
+    expect(corrupt).toEqual([]);
+    expect((await store.restoreAt(at(3))).backup.id).toBe(old.id);
+  });
+
   it('read reports decompression progress up to the file size', async () => {
     const store = new BackupStore({ dir });
     const big = { rows: Array.from({ length: 60_000 }, (_, i) => ({ i, r: Math.random() })) };

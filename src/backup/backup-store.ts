@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackupCorruptError, BackupNotFoundError, type CorruptionReason } from '../core/index.js';
+import {
+  BackupCorruptError,
+  BackupNotFoundError,
+  type CorruptionReason,
+  checkName,
+} from '../core/index.js';
 import {
   type BackupHeader,
   type ContentType,
@@ -14,7 +19,7 @@ import {
   readHeader,
   verifyBackupBytes,
 } from './backup-format.js';
-import { acquireDirLock, type DirLockOptions } from './dir-lock.js';
+import { acquireDirLock, alive, type DirLockOptions } from './dir-lock.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
 
 /** What Keel knows of one stored backup. */
@@ -91,6 +96,9 @@ export interface BackupStoreOptions {
   encryptionKey?: EncryptionKey;
 }
 
+/** Longest `reason` a backup may carry: the header must stay small enough to list quickly. */
+export const MAX_REASON_LENGTH = 200;
+
 const ID = /^keel-backup-(\d{8}T\d{6}\d{3}Z)-(\d{6,})$/;
 const SUFFIX = '.json.gz';
 /** The manifest's name (without `.json.gz`): a checksummed cache of the headers, rebuilt when lost. */
@@ -133,6 +141,11 @@ export class BackupStore {
   readonly #fs: BackupFs;
   readonly #lock: DirLockOptions;
   readonly #key: Buffer | undefined;
+  /** Files that fully verified, by id, with the size and mtime they had: backups never change once written. */
+  readonly #verified = new Map<
+    string,
+    { stamp: string; checked: { header: BackupHeader; size: number } }
+  >();
 
   constructor(options: BackupStoreOptions) {
     if (typeof options?.dir !== 'string' || options.dir.length === 0) {
@@ -154,6 +167,7 @@ export class BackupStore {
     payload: Iterable<Buffer> | AsyncIterable<Buffer>,
     meta: { reason: string; createdAt: Date; contentType?: ContentType },
   ): Promise<BackupInfo> {
+    checkName(meta.reason, 'reason', MAX_REASON_LENGTH);
     const started = performance.now();
     await this.#fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const release = await acquireDirLock(this.dir, this.#fs, this.#lock);
@@ -229,59 +243,62 @@ export class BackupStore {
 
   /**
    * Applies a policy to each content type on its own (a SQLite backup never
-   * pushes out the JSON ones, nor the reverse) and never lets go of the
-   * newest backup of a type that fully verifies. Every backup it would remove
-   * is verified first: a corrupt one is reported and, with `quarantine`,
-   * moved aside instead of deleted.
+   * pushes out the JSON ones, nor the reverse), over the backups that fully
+   * verify: a corrupt file neither counts toward what is kept nor gets
+   * deleted — it is reported and, with `quarantine`, moved aside. Files
+   * verified before (same size and mtime) are not read again.
    */
   async #retain(
     policy: RetentionPolicy,
     quarantine: boolean,
     onProgress: FileProgress | undefined,
   ): Promise<PruneResult> {
-    const listed = await this.list();
-    const kept: BackupInfo[] = [];
-    const removed: BackupInfo[] = [];
+    // Every backup file, not only those whose header lists: an unreadable one is corrupt too.
+    const ids = await this.#ids();
+    const listed = new Map((await this.list()).map((b) => [b.id, b]));
+    const valid: BackupInfo[] = [];
     const corrupt: CorruptBackup[] = [];
-    let checked = 0;
-    const verifies = async (b: BackupInfo): Promise<boolean> => {
+    for (const [done, id] of ids.entries()) {
+      onProgress?.(done, ids.length);
       try {
-        await this.#verifyFile(b.id);
-        return true;
+        const checked = await this.#verifyCached(id);
+        valid.push(listed.get(id) ?? info(id, checked.header, checked.size, 0));
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // gone meanwhile
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed meanwhile
         if (!(error instanceof BackupCorruptError)) throw error;
-        corrupt.push({ id: b.id, reason: error.reason, message: error.message });
-        if (quarantine) await this.#quarantine(b.id);
-        return false;
-      } finally {
-        onProgress?.(++checked, listed.length);
-      }
-    };
-    for (const group of byContentType(listed)) {
-      const going = new Set(applyRetention(group, policy).remove);
-      for (const b of group) {
-        if (await verifies(b)) {
-          going.delete(b);
-          kept.push(b);
-          break;
-        }
-      }
-      for (const b of group) {
-        if (kept.includes(b) || corrupt.some((c) => c.id === b.id)) continue;
-        if (!going.has(b)) kept.push(b);
-        else if (await verifies(b)) removed.push(b);
+        corrupt.push({ id, reason: error.reason, message: error.message });
+        if (quarantine) await this.#quarantine(id);
       }
     }
-    onProgress?.(listed.length, listed.length);
+    onProgress?.(ids.length, ids.length);
+    const kept: BackupInfo[] = [];
+    const removed: BackupInfo[] = [];
+    for (const group of byContentType(valid)) {
+      const { keep, remove } = applyRetention(group, policy);
+      kept.push(...keep);
+      removed.push(...remove);
+    }
     return { kept: newestFirst(kept), removed: newestFirst(removed), corrupt };
   }
 
-  /** The newest backup whose file fully verifies (read-only: nothing is moved), if any. */
-  async newestVerified(): Promise<BackupInfo | undefined> {
+  /** {@link verifyFile}, skipped for a file that verified before and has not changed since. */
+  async #verifyCached(id: string): Promise<{ header: BackupHeader; size: number }> {
+    const { size, mtimeMs } = await this.#fs.stat(this.#path(id));
+    const stamp = `${size}:${mtimeMs}`;
+    const known = this.#verified.get(id);
+    if (known?.stamp === stamp) return known.checked;
+    this.#verified.delete(id);
+    const checked = await this.#verifyFile(id);
+    this.#verified.set(id, { stamp, checked });
+    return checked;
+  }
+
+  /** The newest backup (of `contentType` when given) whose file fully verifies; nothing is moved. */
+  async newestVerified(contentType?: ContentType): Promise<BackupInfo | undefined> {
     for (const b of await this.list()) {
+      if (contentType !== undefined && b.contentType !== contentType) continue;
       try {
-        await this.#verifyFile(b.id);
+        await this.#verifyCached(b.id);
         return b;
       } catch (error) {
         if (error instanceof BackupCorruptError) continue;
@@ -344,6 +361,7 @@ export class BackupStore {
           valid.push(info(id, matchesName(id, readHeader(start.bytes)), start.size, 0));
         }
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // pruned meanwhile
         if (!(error instanceof BackupCorruptError)) throw error;
         corrupt.push({ id, reason: error.reason, message: error.message });
         await this.#quarantine(id);
@@ -364,12 +382,15 @@ export class BackupStore {
     options: { dryRun?: boolean; onProgress?: FileProgress } = {},
   ): Promise<PruneResult> {
     if (options.dryRun === true) return this.#retain(policy, false, options.onProgress);
+    // Read and check the files before taking the lock (a long job), so that the
+    // app's own backups wait only for the deletions.
+    await this.#retain(policy, false, options.onProgress).catch(() => undefined);
     const release = await acquireDirLock(this.dir, this.#fs, this.#lock).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no directory: nothing to prune
       throw error;
     });
     try {
-      const result = await this.#retain(policy, true, options.onProgress);
+      const result = await this.#retain(policy, true, undefined);
       for (const b of result.removed)
         await this.#fs.unlink(this.#path(b.id)).catch(() => undefined);
       if (result.removed.length > 0 || result.corrupt.length > 0) {
@@ -427,6 +448,7 @@ export class BackupStore {
       try {
         return { ...(await this.read(id, options)), skippedCorrupt };
       } catch (error) {
+        if (error instanceof BackupNotFoundError) continue; // pruned meanwhile
         if (!(error instanceof BackupCorruptError)) throw error;
         skippedCorrupt.push({ id, reason: error.reason, message: error.message });
       }
@@ -517,12 +539,17 @@ export class BackupStore {
       .sort((a, b) => sequenceOf(b) - sequenceOf(a));
   }
 
-  /** Temp files of writes that never finished (their process died): only the lock holder runs this. */
+  /**
+   * Temp files of writes that never finished (only the lock holder runs this),
+   * and SQLite copies whose process died.
+   */
   async #removeStaleTemp(): Promise<void> {
     for (const name of await this.#fs.readdir(this.dir)) {
-      if (name.startsWith('.keel-') && name.endsWith('.tmp')) {
-        await this.#fs.unlink(join(this.dir, name)).catch(() => undefined);
-      }
+      const copyOwner = /^\.sqlite-(\d+)-[0-9a-f]+\.partial$/.exec(name)?.[1];
+      const stale =
+        (name.startsWith('.keel-') && name.endsWith('.tmp')) ||
+        (copyOwner !== undefined && !alive(Number(copyOwner)));
+      if (stale) await this.#fs.unlink(join(this.dir, name)).catch(() => undefined);
     }
   }
 
@@ -563,6 +590,7 @@ export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'EMFILE',
   'ENFILE',
   'EAGAIN',
+  'ELOCKED',
 ]);
 /** Storage errors that will not: fail fast (earlier backups stay intact). */
 export const PERMANENT_CODES: ReadonlySet<string> = new Set([

@@ -26,7 +26,8 @@ export class DirLockedError extends Error {
   readonly code = 'ELOCKED' as const;
 }
 
-function alive(pid: number): boolean {
+/** True when a process with this pid runs (on this host). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

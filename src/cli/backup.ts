@@ -1,5 +1,6 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../backup/atomic-file.js';
 import { type BackupInfo, BackupStore, type RetentionPolicy } from '../backup/index.js';
 import { safeText, table } from './render.js';
 
@@ -66,22 +67,6 @@ export function progressBar(
 }
 
 const CONTENT_TYPES = { json: 'application/json', sqlite: 'application/vnd.sqlite3' } as const;
-
-/** Temp file beside the target → fsync → rename: a failure never leaves the target half-written. */
-async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  await rename(temp, path);
-}
 
 function optional(onProgress: ((done: number, total: number) => void) | undefined): {
   onProgress?: (done: number, total: number) => void;
@@ -187,7 +172,7 @@ export async function backupCommand(
       }
       const bytes = sqlite ? (result.data as Buffer) : Buffer.from(JSON.stringify(result.data));
       if (values.out !== undefined) {
-        await writeAtomically(values.out, bytes);
+        await writeFileAtomic(values.out, bytes);
         err.write(`restored ${result.backup.id} to ${values.out}\n`);
       } else {
         out.write(`${bytes.toString('utf8')}\n`);
