@@ -6,10 +6,12 @@
 import { backupSuite } from './backup/suite.js';
 import type { Suite } from './lib/suite.js';
 import { metricsSuite } from './metrics/index.js';
+import { recoverySuite } from './recovery/suite.js';
 
 const SUITES: Readonly<Record<string, Suite>> = {
   [metricsSuite.name]: metricsSuite,
   [backupSuite.name]: backupSuite,
+  [recoverySuite.name]: recoverySuite,
 };
 
 function usage(problem: string): string {

@@ -23,12 +23,18 @@ export type { Clock, CorruptionReason, KeelErrorCode } from './core/index.js';
 export {
   BackupCorruptError,
   BackupNotFoundError,
+  BreakerOpenError,
+  BulkheadFullError,
   CapacityExceededError,
   isBackupCorruptError,
   isBackupNotFoundError,
+  isBreakerOpenError,
+  isBulkheadFullError,
   isCapacityExceededError,
   isKeelError,
+  isTimeoutError,
   KeelError,
+  TimeoutError,
 } from './core/index.js';
 export type {
   AggregateStats,
@@ -51,6 +57,34 @@ export type {
   SystemHealth,
 } from './monitor.js';
 export { createMonitor, PerformanceMonitor } from './monitor.js';
+export type {
+  BreakerOptions,
+  BreakerSnapshot,
+  BreakerState,
+  BreakerTransition,
+  BulkheadOptions,
+  Classifier,
+  ErrorHandler,
+  ErrorMatch,
+  ErrorTypeStats,
+  FailureKind,
+  Fallback,
+  GaveUpEvent,
+  HandlerContext,
+  HandlerOptions,
+  OperationRecoveryStats,
+  RecentError,
+  RecoverContext,
+  RecoveredEvent,
+  RecoveryFinding,
+  RecoveryOptions,
+  RecoveryResult,
+  RecoveryStats,
+  RetryOptions,
+  RunContext,
+  RunPolicy,
+} from './recovery/index.js';
+export { CircuitBreaker, classifyFailure, Recovery } from './recovery/index.js';
 export type {
   Evidence,
   OperationReport,

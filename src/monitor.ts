@@ -32,6 +32,19 @@ import {
   type StatsOptions,
 } from './metrics/index.js';
 import {
+  type ErrorHandler,
+  type ErrorMatch,
+  type HandlerOptions,
+  type RecoverContext,
+  Recovery,
+  type RecoveryFinding,
+  type RecoveryOptions,
+  type RecoveryResult,
+  type RunContext,
+  type RunPolicy,
+  recoveryRecommendations,
+} from './recovery/index.js';
+import {
   buildReport,
   defineSlo,
   FEW_CALLS,
@@ -77,6 +90,8 @@ export interface SystemHealth {
   lastBackupAt: string | null;
   /** Backup statistics without the attempt history (see `monitor.backups.stats()`). */
   backups: Omit<BackupStats, 'history'>;
+  /** Error recovery: runs, recoveries, give-ups, open breakers, top error types. */
+  recovery: RecoveryFinding;
 }
 
 /** Options of the metrics part of a {@link PerformanceMonitor}. */
@@ -130,6 +145,8 @@ export interface PerformanceMonitorOptions {
   backupMinFreeBytes?: number;
   /** Encrypts backups at rest with AES-256-GCM: 32 bytes, kept outside the backup directory. */
   backupEncryptionKey?: Uint8Array;
+  /** Error recovery: breaker states saved before a restart, wall clock, error-type limit. */
+  recovery?: RecoveryOptions;
 }
 
 /** Options of a measured call. */
@@ -165,6 +182,8 @@ export class PerformanceMonitor implements AsyncDisposable {
   readonly sessions: SessionTracker;
   /** Backups: on demand and automatic, history and statistics. */
   readonly backups: BackupService;
+  /** Error recovery: handlers, `run` policies, breakers and their statistics. */
+  readonly recovery: Recovery;
   readonly #clock: Clock;
   readonly #injectedClock: boolean;
   readonly #slos: Slo[] = [];
@@ -199,6 +218,7 @@ export class PerformanceMonitor implements AsyncDisposable {
       ...(m.maxOperations === undefined ? {} : { maxOperations: m.maxOperations }),
     });
     for (const slo of options.slos ?? []) this.addSlo(slo);
+    this.recovery = new Recovery(this.operations, this.#clock, options.recovery);
     this.backups = new BackupService({
       store: new BackupStore({
         dir: options.backupDir ?? 'backups',
@@ -331,7 +351,55 @@ export class PerformanceMonitor implements AsyncDisposable {
       capacity: this.capacity.list(),
       metricOverflows: this.metrics.overflows(),
       generatedAt: new Date(toEpochMs(this.#clock, snapshot.takenAtMs)),
+      recovery: recoveryRecommendations(this.recovery.stats()),
     });
+  }
+
+  // ---- error recovery -------------------------------------------------------
+
+  /**
+   * Registers a recovery handler (seed: `register_error_handler`) for an error
+   * type string (compared with the error's `type`, `code` or `name`), an Error
+   * class (the closest superclass wins) or a predicate.
+   * @example
+   * monitor.registerErrorHandler('database_error', async ({ signal }) => db.reconnect({ signal }));
+   * @returns a Disposable that unregisters it
+   */
+  registerErrorHandler(
+    match: ErrorMatch,
+    handler: ErrorHandler,
+    options?: HandlerOptions,
+  ): Disposable {
+    return this.recovery.registerErrorHandler(match, handler, options);
+  }
+
+  /** Removes a handler by its match (or the handler function). @returns whether one was removed */
+  unregisterErrorHandler(matchOrHandler: ErrorMatch | ErrorHandler): boolean {
+    return this.recovery.unregisterErrorHandler(matchOrHandler);
+  }
+
+  /**
+   * Runs the handler for an error or error type (seed: `recover_from_error`).
+   * Never throws: without a handler, `{ recovered: false, reason: 'no-handler' }`.
+   */
+  async recoverFromError(errorOrType: unknown, context?: RecoverContext): Promise<RecoveryResult> {
+    return this.recovery.recoverFromError(errorOrType, context);
+  }
+
+  /**
+   * Times `fn` as `operation` and guards it: fallback → retry → breaker →
+   * bulkhead → timeout, each only when the policy asks for it.
+   * @example
+   * await monitor.run('charge_card', ({ signal }) => gateway.charge({ signal }), {
+   *   retry: { maxAttempts: 3 }, breaker: { consecutive: 5 }, timeoutMs: 2_000,
+   * });
+   */
+  run<T>(
+    operation: string,
+    fn: (context: RunContext) => T | Promise<T>,
+    policy?: RunPolicy<T>,
+  ): Promise<T> {
+    return this.recovery.run(operation, fn, policy);
   }
 
   // ---- capacity and sessions ----------------------------------------------
@@ -521,6 +589,11 @@ export class PerformanceMonitor implements AsyncDisposable {
       if (status !== 'DOWN') status = 'DEGRADED';
       reasons.push(`the last ${backups.consecutiveFailures} backup attempt(s) failed`);
     }
+    const recovery = recoveryRecommendations(this.recovery.stats()).finding;
+    for (const b of recovery.openBreakers) {
+      if (status !== 'DOWN') status = 'DEGRADED';
+      reasons.push(`the circuit breaker of ${b.operation} is ${b.state}`);
+    }
     if (status === 'UNKNOWN') reasons.push('no operations measured in the window yet');
     return {
       status,
@@ -542,6 +615,7 @@ export class PerformanceMonitor implements AsyncDisposable {
       backupSuccessRate: backups.successRate,
       lastBackupAt: backups.lastSuccessAt,
       backups: withoutHistory,
+      recovery,
     };
   }
 

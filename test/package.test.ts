@@ -23,6 +23,7 @@ describe('the published package', () => {
     expect(typeof (await import('keel/targets')).Targets).toBe('function');
     expect(typeof (await import('keel/capacity')).CapacityTracker).toBe('function');
     expect(typeof (await import('keel/backup')).BackupStore).toBe('function');
+    expect(typeof (await import('keel/recovery')).Recovery).toBe('function');
     expect(typeof (await import('keel/core')).systemClock.now()).toBe('number');
   });
 

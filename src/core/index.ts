@@ -4,12 +4,18 @@ export type { CorruptionReason, KeelErrorCode } from './errors.js';
 export {
   BackupCorruptError,
   BackupNotFoundError,
+  BreakerOpenError,
+  BulkheadFullError,
   CapacityExceededError,
   isBackupCorruptError,
   isBackupNotFoundError,
+  isBreakerOpenError,
+  isBulkheadFullError,
   isCapacityExceededError,
   isKeelError,
+  isTimeoutError,
   KeelError,
+  TimeoutError,
 } from './errors.js';
 export { Emitter } from './events.js';
 export {

@@ -120,6 +120,11 @@ export class Operation {
     return new OperationTimer(this, this.#now());
   }
 
+  /** @internal the clock reading a timing starts from; end it with {@link finish}. */
+  begin(): number {
+    return this.#now();
+  }
+
   /** @internal ends a timing started at `start`; returns the duration in ms. */
   finish(start: number, success: boolean): number {
     return this.#finish(start, success);

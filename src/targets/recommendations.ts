@@ -281,7 +281,8 @@ function notEnoughData(input: RuleInput): Recommendation[] {
   ];
 }
 
-const ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+/** Sort key of severities: most severe first. */
+export const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
 /** Runs every rule; most severe first. Each id appears once. */
 export function recommend(input: RuleInput): Recommendation[] {
@@ -295,5 +296,5 @@ export function recommend(input: RuleInput): Recommendation[] {
     ...metricOverflow(input.metricOverflows),
     ...notEnoughData(input),
   ];
-  return all.sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+  return all.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }

@@ -4,12 +4,14 @@ import type {
   OperationStats,
   OperationsSnapshot,
 } from '../metrics/index.js';
+import type { RecoveryFinding } from '../recovery/recommendations.js';
 import {
   type CapacityFinding,
   judged,
   type MetricOverflowFinding,
   type Recommendation,
   recommend,
+  SEVERITY_ORDER,
   type Severity,
 } from './recommendations.js';
 import type { SloStatus } from './slo.js';
@@ -49,6 +51,8 @@ export interface PerformanceReport {
   violations: Violation[];
   slos: SloStatus[];
   capacity: CapacityFinding[];
+  /** What error recovery did; `null` when the report was built without it. */
+  recovery: RecoveryFinding | null;
   /** One sentence per recommendation, most severe first (seed: `recommendations`). */
   recommendations: string[];
   recommendationDetails: Recommendation[];
@@ -62,6 +66,8 @@ export interface ReportInput {
   capacity: readonly CapacityFinding[];
   metricOverflows: readonly MetricOverflowFinding[];
   generatedAt: Date;
+  /** Recovery's figures and recommendations, merged into the report's. */
+  recovery?: { finding: RecoveryFinding; recommendations: readonly Recommendation[] };
 }
 
 /** Judges every operation and SLO and gathers the recommendations. */
@@ -110,7 +116,9 @@ export function buildReport(input: ReportInput): PerformanceReport {
       meetingTarget: op.count < target.minSamples ? null : !failing.has(op.name),
     };
   });
-  const details = recommend(input);
+  const details = [...recommend(input), ...(input.recovery?.recommendations ?? [])].sort(
+    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity],
+  );
   return {
     generatedAt: input.generatedAt.toISOString(),
     windowMs: snapshot.windowMs,
@@ -121,6 +129,7 @@ export function buildReport(input: ReportInput): PerformanceReport {
     violations,
     slos: [...input.slos],
     capacity: [...input.capacity],
+    recovery: input.recovery?.finding ?? null,
     recommendations: details.map((r) => r.message),
     recommendationDetails: details,
   };

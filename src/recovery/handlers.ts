@@ -1,0 +1,269 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { checkDurationMs, describe } from '../core/index.js';
+import { errorTypeOf } from './classify.js';
+
+/** What a recovery handler is told. */
+export interface HandlerContext {
+  /** The error being recovered from (a string type alone becomes an Error with that `type`). */
+  error: unknown;
+  /** The error's type: its `type`, `code` or `name`. */
+  errorType: string;
+  /** The operation that failed, when known. */
+  operation: string | undefined;
+  /** 1 for the handler's first try at this error. */
+  attempt: number;
+  /** Aborts when the handler's `timeoutMs` passes; pass it on to the work it starts. */
+  signal: AbortSignal;
+  /** What the caller passed as `data` (e.g. the record being saved). */
+  data: unknown;
+  /** The outcome of the previous try at this error, if any. */
+  previous: RecoveryResult | undefined;
+}
+
+/**
+ * Recovers from an error, e.g. reconnects a database. Returning `false`
+ * means "not recovered"; anything else (or nothing) means recovered. A throw,
+ * a rejection or running past `timeoutMs` is a failed attempt.
+ */
+export type ErrorHandler = (context: HandlerContext) => unknown;
+
+/** Which errors a handler takes. */
+export type ErrorMatch =
+  | string
+  | (abstract new (
+      ...args: never[]
+    ) => Error)
+  | ((error: unknown, errorType: string) => boolean);
+
+/** Options of a registered handler. */
+export interface HandlerOptions {
+  /** Shown in results and statistics. @defaultValue the type string, the class name, or the function's name */
+  name?: string;
+  /** Longest one try may take; then it counts as failed and its signal aborts. @defaultValue 5_000 */
+  timeoutMs?: number;
+  /** Tries at one error before giving up. @defaultValue 1 */
+  maxAttempts?: number;
+}
+
+/** The outcome of {@link HandlerRegistry.recover} (seed: `recover_from_error`). */
+export interface RecoveryResult {
+  recovered: boolean;
+  /** Name of the handler that ran. */
+  handler?: string;
+  /** Tries the handler made. */
+  attempts: number;
+  durationMs: number;
+  /** Why it did not recover. */
+  reason?: 'no-handler' | 'handler-failed' | 'timeout' | 'recursion';
+  /** The handler's last error (or a TimeoutError) when it failed. */
+  error?: unknown;
+}
+
+/** Context given to a recovery by the caller. */
+export interface RecoverContext {
+  operation?: string;
+  data?: unknown;
+  /** Aborting it stops waiting for the handler. */
+  signal?: AbortSignal;
+}
+
+interface Registered {
+  match: ErrorMatch;
+  handler: ErrorHandler;
+  name: string;
+  timeoutMs: number;
+  maxAttempts: number;
+  /** 0 for a type string, 1 for a class, 2 for a predicate. */
+  order: number;
+}
+
+const isErrorClass = (f: unknown): f is abstract new (...args: never[]) => Error =>
+  typeof f === 'function' && (f === Error || f.prototype instanceof Error);
+
+/**
+ * Recovery handlers by error type (seed: `register_error_handler`). An error
+ * goes to, in this order: the handler registered for its `type`, `code` or
+ * `name` string; the handler of its closest class; the first predicate that
+ * accepts it.
+ */
+export class HandlerRegistry {
+  readonly #handlers: Registered[] = [];
+  /** Error types being recovered in the current async chain: stops a handler recursing on its own type. */
+  readonly #inside = new AsyncLocalStorage<ReadonlySet<string>>();
+
+  /**
+   * @returns a Disposable that unregisters the handler
+   * @throws TypeError or RangeError for a bad argument; Error when `match` already has a handler
+   */
+  register(match: ErrorMatch, handler: ErrorHandler, options: HandlerOptions = {}): Disposable {
+    const order = typeof match === 'string' ? 0 : isErrorClass(match) ? 1 : 2;
+    if (typeof match === 'string' ? match.length === 0 : typeof match !== 'function') {
+      throw new TypeError(
+        `match must be an error type string, an Error class or a predicate, got ${describe(match)}`,
+      );
+    }
+    if (typeof handler !== 'function') {
+      throw new TypeError(`handler must be a function, got ${describe(handler)}`);
+    }
+    const timeoutMs = checkDurationMs(options.timeoutMs ?? 5_000, 'timeoutMs');
+    const maxAttempts = options.maxAttempts ?? 1;
+    if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
+      throw new RangeError(`maxAttempts must be an integer >= 1, got ${describe(maxAttempts)}`);
+    }
+    if (this.#handlers.some((h) => h.match === match)) {
+      throw new Error(
+        `a handler for ${typeof match === 'string' ? `"${match}"` : (match.name ?? 'this match')} ` +
+          'is already registered; unregisterErrorHandler() it first',
+      );
+    }
+    const name =
+      options.name ??
+      (typeof match === 'string' ? match : match.name || handler.name || 'predicate');
+    const entry: Registered = { match, handler, name, timeoutMs, maxAttempts, order };
+    this.#handlers.push(entry);
+    return { [Symbol.dispose]: () => void this.unregister(match) };
+  }
+
+  /** Removes the handler registered for `match` (or the given handler function). @returns whether one was removed */
+  unregister(matchOrHandler: ErrorMatch | ErrorHandler): boolean {
+    const at = this.#handlers.findIndex(
+      (h) => h.match === matchOrHandler || h.handler === matchOrHandler,
+    );
+    if (at < 0) return false;
+    this.#handlers.splice(at, 1);
+    return true;
+  }
+
+  /** Names of the registered handlers. */
+  get names(): string[] {
+    return this.#handlers.map((h) => h.name);
+  }
+
+  /** The handler an error goes to, if any. */
+  find(error: unknown, errorType = errorTypeOf(error)): Registered | undefined {
+    const e = error as { type?: unknown; code?: unknown; name?: unknown } | null;
+    const keys =
+      typeof error === 'object' && error !== null ? [e?.type, e?.code, e?.name] : [errorType];
+    for (const key of keys) {
+      if (typeof key !== 'string') continue;
+      const h = this.#handlers.find((x) => x.order === 0 && x.match === key);
+      if (h !== undefined) return h;
+    }
+    if (error instanceof Error) {
+      let best: Registered | undefined;
+      let bestDistance = Number.POSITIVE_INFINITY;
+      for (const h of this.#handlers) {
+        if (h.order !== 1) continue;
+        const d = distance(error, h.match as abstract new (...args: never[]) => Error);
+        if (d < bestDistance) {
+          best = h;
+          bestDistance = d;
+        }
+      }
+      if (best !== undefined) return best;
+    }
+    for (const h of this.#handlers) {
+      if (h.order !== 2) continue;
+      try {
+        if ((h.match as (error: unknown, type: string) => boolean)(error, errorType)) return h;
+      } catch {
+        // A throwing predicate matches nothing.
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs the handler for `errorOrType` up to its `maxAttempts`. Never throws:
+   * no handler, a failing or hanging handler, or a recovery of a type already
+   * being recovered in the same async chain, each give `recovered: false`
+   * with the reason.
+   */
+  async recover(
+    errorOrType: unknown,
+    context: RecoverContext = {},
+    startAttempt = 1,
+  ): Promise<RecoveryResult> {
+    const started = performance.now();
+    const error =
+      typeof errorOrType === 'string'
+        ? Object.assign(new Error(errorOrType), { type: errorOrType })
+        : errorOrType;
+    const errorType = errorTypeOf(errorOrType);
+    const h = this.find(error, errorType);
+    if (h === undefined) {
+      return { recovered: false, attempts: 0, durationMs: 0, reason: 'no-handler' };
+    }
+    const inside = this.#inside.getStore();
+    if (inside?.has(errorType) === true) {
+      return { recovered: false, handler: h.name, attempts: 0, durationMs: 0, reason: 'recursion' };
+    }
+    const chain = new Set(inside);
+    chain.add(errorType);
+    let previous: RecoveryResult | undefined;
+    for (let i = 0; i < h.maxAttempts; i++) {
+      const outcome = await this.#inside.run(chain, () =>
+        tryOnce(h, {
+          error,
+          errorType,
+          operation: context.operation,
+          attempt: startAttempt + i,
+          data: context.data,
+          previous,
+          outer: context.signal,
+        }),
+      );
+      previous = {
+        ...outcome,
+        handler: h.name,
+        attempts: i + 1,
+        durationMs: performance.now() - started,
+      };
+      if (previous.recovered || context.signal?.aborted === true) break;
+    }
+    return previous as RecoveryResult;
+  }
+}
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** One try of a handler, bounded by its timeout. */
+async function tryOnce(
+  h: Registered,
+  c: Omit<HandlerContext, 'signal'> & { outer: AbortSignal | undefined },
+): Promise<Pick<RecoveryResult, 'recovered' | 'reason' | 'error'>> {
+  const controller = new AbortController();
+  const onOuter = () => controller.abort(c.outer?.reason);
+  c.outer?.addEventListener('abort', onOuter, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), h.timeoutMs);
+  });
+  try {
+    const { outer: _, ...rest } = c;
+    const result = await Promise.race([
+      Promise.resolve().then(() => h.handler({ ...rest, signal: controller.signal })),
+      timedOut,
+    ]);
+    if (result === TIMED_OUT) {
+      const error = new Error(`handler "${h.name}" did not finish within ${h.timeoutMs} ms`);
+      controller.abort(error);
+      return { recovered: false, reason: 'timeout', error };
+    }
+    return result === false ? { recovered: false, reason: 'handler-failed' } : { recovered: true };
+  } catch (error) {
+    return { recovered: false, reason: 'handler-failed', error };
+  } finally {
+    clearTimeout(timer);
+    c.outer?.removeEventListener('abort', onOuter);
+  }
+}
+
+/** How many prototype steps from `error` up to `cls`; Infinity when it is not one. */
+function distance(error: Error, cls: abstract new (...args: never[]) => Error): number {
+  let d = 0;
+  for (let p = Object.getPrototypeOf(error); p !== null; p = Object.getPrototypeOf(p), d++) {
+    if (p === cls.prototype) return d;
+  }
+  return Number.POSITIVE_INFINITY;
+}

@@ -1,0 +1,385 @@
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  type BreakerSnapshot,
+  isBreakerOpenError,
+  isTimeoutError,
+  PerformanceMonitor,
+  type PerformanceMonitorOptions,
+} from '../src/index.js';
+
+let dir: string;
+const monitors: PerformanceMonitor[] = [];
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(join(tmpdir(), 'keel-recovery-'));
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
+  });
+});
+
+afterEach(async () => {
+  for (const m of monitors.splice(0)) await m.close();
+  vi.useRealTimers();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+function monitor(options: PerformanceMonitorOptions = {}): PerformanceMonitor {
+  const m = new PerformanceMonitor({ backupDir: join(dir, 'backups'), ...options });
+  monitors.push(m);
+  return m;
+}
+
+/** Advances fake time in steps until `p` settles; returns its outcome. */
+async function settle<T>(p: Promise<T>, stepMs = 50, maxSteps = 10_000) {
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  p.then(
+    (value) => (outcome = { ok: true, value }),
+    (error: unknown) => (outcome = { ok: false, error }),
+  );
+  for (let i = 0; i < maxSteps && outcome === undefined; i++) {
+    await vi.advanceTimersByTimeAsync(stepMs);
+  }
+  if (outcome === undefined) throw new Error('did not settle');
+  return outcome;
+}
+
+const transient = (message = 'connection reset') =>
+  Object.assign(new Error(message), { code: 'ECONNRESET', type: 'database_error' });
+
+describe('monitor.run: retry', () => {
+  it('retries transient failures with backoff, runs the handler between attempts, and counts the recovery', async () => {
+    const m = monitor();
+    const reconnects: number[] = [];
+    m.registerErrorHandler('database_error', (c) => void reconnects.push(c.attempt));
+    const recovered: unknown[] = [];
+    m.recovery.onRecovered((e) => recovered.push(e));
+    let calls = 0;
+    const out = await settle(
+      m.run(
+        'save_invoice',
+        ({ attempt }) => {
+          calls++;
+          if (attempt < 3) throw transient();
+          return `saved on ${attempt}`;
+        },
+        { retry: { maxAttempts: 4, initialDelayMs: 10 } },
+      ),
+    );
+    expect(out).toEqual({ ok: true, value: 'saved on 3' });
+    expect(calls).toBe(3);
+    expect(reconnects).toEqual([1, 2]);
+    const op = m.recovery.stats().operations.find((o) => o.operation === 'save_invoice')!;
+    expect(op).toMatchObject({ runs: 1, succeeded: 1, recovered: 1, retries: 2, gaveUp: 0 });
+    expect(op.recoveredAfter).toEqual({ '3': 1 });
+    expect(recovered).toMatchObject([
+      { operation: 'save_invoice', errorType: 'database_error', attempts: 3 },
+    ]);
+    const type = m.recovery.stats().errorTypes.find((t) => t.type === 'database_error')!;
+    expect(type).toMatchObject({ occurrences: 2, recoveryAttempts: 2, recovered: 1 });
+    expect(m.getOperationStats('save_invoice')).toMatchObject({ count: 1, errorCount: 0 });
+  });
+
+  it('gives up after maxAttempts and rethrows the last error', async () => {
+    const m = monitor();
+    const gaveUp: unknown[] = [];
+    m.recovery.onGaveUp((e) => gaveUp.push(e));
+    let calls = 0;
+    const out = await settle(
+      m.run(
+        'sync',
+        () => {
+          calls++;
+          throw transient(`try ${calls}`);
+        },
+        { retry: { maxAttempts: 3, initialDelayMs: 1 } },
+      ),
+    );
+    expect(out.ok).toBe(false);
+    expect(String((out as { error: unknown }).error)).toContain('try 3');
+    expect(calls).toBe(3);
+    expect(gaveUp).toMatchObject([{ operation: 'sync', attempts: 3, kind: 'transient' }]);
+    expect(m.getOperationStats('sync')).toMatchObject({ count: 1, errorCount: 1 });
+  });
+
+  it('never retries a permanent failure', async () => {
+    const m = monitor();
+    let calls = 0;
+    const out = await settle(
+      m.run(
+        'validate',
+        () => {
+          calls++;
+          throw new TypeError('amount must be a number');
+        },
+        { retry: { maxAttempts: 5 } },
+      ),
+    );
+    expect(out.ok).toBe(false);
+    expect(calls).toBe(1);
+  });
+
+  it('stops retrying when the next delay would pass the time budget', async () => {
+    const m = monitor();
+    let calls = 0;
+    const out = await settle(
+      m.run(
+        'budgeted',
+        () => {
+          calls++;
+          throw transient();
+        },
+        { retry: { maxAttempts: 50, initialDelayMs: 100, maxDelayMs: 100, budgetMs: 350 } },
+      ),
+      10,
+    );
+    expect(out.ok).toBe(false);
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(calls).toBeLessThan(10);
+  });
+
+  it('ignored failures pass through uncounted; cancellation never counts as a failure', async () => {
+    const m = monitor();
+    const notFound = Object.assign(new Error('no such invoice'), { status: 404 });
+    const ignored = await settle(
+      m.run(
+        'lookup',
+        () => {
+          throw notFound;
+        },
+        { retry: true, classify: (e) => (e === notFound ? 'ignored' : undefined) },
+      ),
+    );
+    expect(ignored).toEqual({ ok: false, error: notFound });
+    const controller = new AbortController();
+    const cancelled = m.run(
+      'lookup',
+      ({ signal }) =>
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      { retry: { maxAttempts: 5 }, signal: controller.signal },
+    );
+    controller.abort(new Error('user navigated away'));
+    expect(await settle(cancelled)).toMatchObject({ ok: false });
+    const op = m.recovery.stats().operations.find((o) => o.operation === 'lookup')!;
+    expect(op).toMatchObject({ runs: 2, ignored: 1, cancelled: 1, gaveUp: 0, retries: 0 });
+    expect(m.getOperationStats('lookup')).toMatchObject({ count: 1, errorCount: 0 });
+  });
+});
+
+describe('monitor.run: timeout', () => {
+  it('aborts the work through its signal and rejects with TimeoutError', async () => {
+    const m = monitor();
+    let signal: AbortSignal | undefined;
+    const out = await settle(
+      m.run(
+        'slow_report',
+        (c) => {
+          signal = c.signal;
+          return new Promise(() => {});
+        },
+        { timeoutMs: 200 },
+      ),
+      10,
+    );
+    expect(out.ok).toBe(false);
+    const error = (out as { error: unknown }).error;
+    expect(isTimeoutError(error)).toBe(true);
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBe(error);
+    expect(m.recovery.pendingTimeouts).toBe(0);
+    expect(m.recovery.stats().operations[0]).toMatchObject({ timeouts: 1, gaveUp: 1 });
+  });
+
+  it('fires within one tick of its deadline', async () => {
+    const m = monitor();
+    const started = performance.now();
+    const out = await settle(
+      m.run('slow', () => new Promise(() => {}), { timeoutMs: 300 }),
+      1,
+    );
+    expect(out.ok).toBe(false);
+    const late = performance.now() - started - 300;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThanOrEqual(31);
+  });
+
+  it('a timed-out attempt is retried, and the retry may succeed', async () => {
+    const m = monitor();
+    const out = await settle(
+      m.run(
+        'flaky_gateway',
+        ({ attempt }) => (attempt === 1 ? new Promise(() => {}) : Promise.resolve('ok')),
+        { timeoutMs: 100, retry: { maxAttempts: 2, initialDelayMs: 1 } },
+      ),
+      10,
+    );
+    expect(out).toEqual({ ok: true, value: 'ok' });
+    expect(m.recovery.stats().operations[0]).toMatchObject({ timeouts: 1, recovered: 1 });
+  });
+});
+
+describe('monitor.run: circuit breaker', () => {
+  it('retry around a breaker: every attempt is counted, the open breaker fails fast', async () => {
+    const m = monitor();
+    const opened: unknown[] = [];
+    m.recovery.onBreakerOpened((t) => opened.push(t));
+    let calls = 0;
+    const out = await settle(
+      m.run(
+        'charge_card',
+        () => {
+          calls++;
+          throw transient();
+        },
+        {
+          retry: { maxAttempts: 5, initialDelayMs: 1, maxDelayMs: 5 },
+          breaker: { consecutive: 2, halfOpenAfterMs: 60_000 },
+        },
+      ),
+      5,
+    );
+    expect(out.ok).toBe(false);
+    expect(isBreakerOpenError((out as { error: unknown }).error)).toBe(true);
+    expect(calls).toBe(2);
+    expect(m.recovery.stats().operations[0]).toMatchObject({
+      runs: 1,
+      retries: 4,
+      breakerRejections: 3,
+      gaveUp: 1,
+      breaker: 'open',
+    });
+    expect(opened).toMatchObject([{ operation: 'charge_card', from: 'closed', to: 'open' }]);
+  });
+
+  it('half-open lets one trial through; concurrent calls are turned away; success closes', async () => {
+    const m = monitor();
+    const policy = { breaker: { consecutive: 1, halfOpenAfterMs: 1_000 } };
+    await settle(m.run('pay', () => Promise.reject(transient()), policy));
+    await vi.advanceTimersByTimeAsync(1_000);
+    let release: (v: string) => void = () => {};
+    let calls = 0;
+    const trial = m.run(
+      'pay',
+      () => {
+        calls++;
+        return new Promise<string>((r) => (release = r));
+      },
+      policy,
+    );
+    const others = await Promise.allSettled([
+      m.run('pay', () => 'x', policy),
+      m.run('pay', () => 'y', policy),
+    ]);
+    expect(others.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(calls).toBe(1);
+    release('ok');
+    expect(await trial).toBe('ok');
+    expect(m.recovery.breaker('pay')?.state).toBe('closed');
+  });
+
+  it('survives a restart: saved breaker states come back through the options', async () => {
+    const first = monitor();
+    const policy = { breaker: { consecutive: 1, halfOpenAfterMs: 60_000 } };
+    await settle(first.run('pay', () => Promise.reject(transient()), policy));
+    const saved: Record<string, BreakerSnapshot> = JSON.parse(
+      JSON.stringify(first.recovery.breakerStates()),
+    );
+    expect(saved.pay).toMatchObject({ state: 'open' });
+    const second = monitor({ recovery: { breakerStates: saved } });
+    let calls = 0;
+    const out = await settle(second.run('pay', () => void calls++, policy));
+    expect(isBreakerOpenError((out as { error: unknown }).error)).toBe(true);
+    expect(calls).toBe(0);
+    second.recovery.breaker('pay')?.reset();
+    expect(await settle(second.run('pay', () => 'ok', policy))).toEqual({ ok: true, value: 'ok' });
+  });
+});
+
+describe('monitor.run: bulkhead and fallback', () => {
+  it('queues past the limit; an aborted queued call leaves, the next one runs', async () => {
+    const m = monitor();
+    const policy = { bulkhead: { limit: 1, queue: 2 } };
+    let releaseA: () => void = () => {};
+    const order: string[] = [];
+    const a = m.run(
+      'export',
+      () => new Promise<void>((r) => (releaseA = r)).then(() => void order.push('a')),
+      policy,
+    );
+    const controller = new AbortController();
+    const b = m.run('export', () => void order.push('b'), { ...policy, signal: controller.signal });
+    const c = m.run('export', () => void order.push('c'), policy);
+    const d = m.run('export', () => void order.push('d'), policy);
+    await expect(d).rejects.toMatchObject({ code: 'KEEL_BULKHEAD_FULL' });
+    controller.abort(new Error('gave up waiting'));
+    await expect(b).rejects.toThrow('gave up waiting');
+    releaseA();
+    await a;
+    await c;
+    expect(order).toEqual(['a', 'c']);
+    expect(m.recovery.stats().operations[0]).toMatchObject({
+      cancelled: 1,
+      bulkheadRejections: 1,
+    });
+  });
+
+  it('falls back to a value, a function or the last good result, counted as degraded', async () => {
+    const m = monitor();
+    const down = () => {
+      throw transient('rates service down');
+    };
+    expect(await m.run('rates', down, { fallback: { value: 1.1 } })).toBe(1.1);
+    expect(
+      await m.run('rates', down, { fallback: { fn: (e) => String(e).length } }),
+    ).toBeGreaterThan(0);
+    await expect(m.run('fx', down, { fallback: 'last-good' })).rejects.toThrow(
+      'rates service down',
+    );
+    expect(await m.run('fx', () => 1.25, { fallback: 'last-good' })).toBe(1.25);
+    expect(await m.run('fx', down, { fallback: 'last-good' })).toBe(1.25);
+    const ops = m.recovery.stats().operations;
+    expect(ops.find((o) => o.operation === 'rates')).toMatchObject({ degraded: 2, gaveUp: 0 });
+    expect(ops.find((o) => o.operation === 'fx')).toMatchObject({
+      degraded: 1,
+      gaveUp: 1,
+      succeeded: 1,
+    });
+    expect(m.recovery.stats().degraded).toBe(3);
+  });
+});
+
+describe('monitor.run: input', () => {
+  it.each([
+    [{ timeoutMs: -5 }, /policy.timeoutMs/],
+    [{ timeoutMs: 0 }, /policy.timeoutMs/],
+    [{ retry: { maxAttempts: 0 } }, /policy.retry.maxAttempts/],
+    [{ fallback: 42 }, /policy.fallback/],
+    [{ breaker: { consecutive: -1 } }, /breaker.consecutive/],
+    [{ bulkhead: { limit: 0 } }, /bulkhead.limit/],
+  ])('rejects the policy %o with an error naming the field', (policy, message) => {
+    const m = monitor();
+    expect(() => m.run(`op${Math.random()}`, () => 1, policy as never)).toThrow(message);
+  });
+
+  it('rejects a non-function without running anything', async () => {
+    await expect(monitor().run('x', 42 as never)).rejects.toThrow(/fn must be a function/);
+  });
+
+  it('keeps the last 100 errors without stacks, masking credentials', async () => {
+    const m = monitor();
+    for (let i = 0; i < 120; i++) {
+      await m
+        .run('login', () => {
+          throw new Error(`bad login ${i} password=hunter${i}`);
+        })
+        .catch(() => undefined);
+    }
+    const recent = m.recovery.stats().recentErrors;
+    expect(recent).toHaveLength(100);
+    expect(recent[0]).toMatchObject({ type: 'Error', operation: 'login', kind: 'transient' });
+    expect(recent[0]!.message).toBe('bad login 119 password=[redacted]');
+    expect(JSON.stringify(recent)).not.toMatch(/hunter|\n\s+at /);
+  });
+});
