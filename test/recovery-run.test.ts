@@ -363,8 +363,30 @@ describe('monitor.run: input', () => {
     expect(() => m.run(`op${Math.random()}`, () => 1, policy as never)).toThrow(message);
   });
 
-  it('rejects a non-function without running anything', async () => {
-    await expect(monitor().run('x', 42 as never)).rejects.toThrow(/fn must be a function/);
+  it('throws for a non-function without running anything', () => {
+    expect(() => monitor().run('x', 42 as never)).toThrow(/fn must be a function/);
+  });
+
+  it('checks a policy on every run of an operation, not only the first', async () => {
+    const m = monitor();
+    await m.run('y', () => 1);
+    expect(() => m.run('y', () => 1, { timeoutMs: -5 })).toThrow(/policy.timeoutMs/);
+    expect(() => m.run('y', () => 1, { fallback: 'bogus' as never })).toThrow(/policy.fallback/);
+    expect(() => m.run('y', () => 1, { retry: { maxAttempts: Number.POSITIVE_INFINITY } })).toThrow(
+      /policy.retry.maxAttempts/,
+    );
+  });
+
+  it('passes a thrown object without a prototype through untouched', async () => {
+    const m = monitor();
+    const odd = Object.create(null) as object;
+    const out = await settle(
+      m.run('odd', () => {
+        throw odd;
+      }),
+    );
+    expect(out).toEqual({ ok: false, error: odd });
+    expect(m.recovery.stats().recentErrors[0]?.message).toBe('[an error that cannot be printed]');
   });
 
   it('keeps the last 100 errors without stacks, masking credentials', async () => {
@@ -381,5 +403,151 @@ describe('monitor.run: input', () => {
     expect(recent[0]).toMatchObject({ type: 'Error', operation: 'login', kind: 'transient' });
     expect(recent[0]!.message).toBe('bad login 119 password=[redacted]');
     expect(JSON.stringify(recent)).not.toMatch(/hunter|\n\s+at /);
+  });
+});
+
+describe('monitor.run: review fixes', () => {
+  it('a run aborted while its handler runs between attempts is counted as cancelled', async () => {
+    const m = monitor();
+    const controller = new AbortController();
+    m.registerErrorHandler('database_error', () => {
+      controller.abort(new Error('user left'));
+    });
+    const out = await settle(
+      m.run('post', () => Promise.reject(transient()), {
+        retry: { maxAttempts: 3, initialDelayMs: 1 },
+        signal: controller.signal,
+      }),
+    );
+    expect(out.ok).toBe(false);
+    expect(m.recovery.stats().operations[0]).toMatchObject({ runs: 1, cancelled: 1, gaveUp: 0 });
+  });
+
+  it('aborting recoverFromError stops waiting for a hanging handler', async () => {
+    const m = monitor();
+    m.registerErrorHandler('slow_error', () => new Promise(() => {}), { timeoutMs: 60_000 });
+    const controller = new AbortController();
+    const pending = m.recoverFromError('slow_error', { signal: controller.signal });
+    await vi.advanceTimersByTimeAsync(50);
+    controller.abort(new Error('shutting down'));
+    const out = await settle(pending, 1, 10);
+    expect(out).toMatchObject({ ok: true, value: { recovered: false, reason: 'cancelled' } });
+  });
+
+  it('the retry budget counts from the start of the run', async () => {
+    const m = monitor();
+    let calls = 0;
+    const out = await settle(
+      m.run(
+        'slow_then_fail',
+        async () => {
+          calls++;
+          await new Promise((r) => setTimeout(r, 300));
+          throw transient();
+        },
+        { retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1, budgetMs: 100 } },
+      ),
+      10,
+    );
+    expect(out.ok).toBe(false);
+    expect(calls).toBe(1);
+  });
+
+  it('handlers between attempts see the previous outcome; `false` stops the retries', async () => {
+    const m = monitor();
+    const seen: unknown[] = [];
+    m.registerErrorHandler('database_error', (c) => {
+      seen.push([c.attempt, c.previous?.recovered, c.data]);
+      return c.attempt < 2; // recovered once, then: cannot be recovered
+    });
+    let calls = 0;
+    const out = await settle(
+      m.run(
+        'post',
+        () => {
+          calls++;
+          throw transient();
+        },
+        { retry: { maxAttempts: 5, initialDelayMs: 1 }, data: { id: 9 } },
+      ),
+    );
+    expect(out.ok).toBe(false);
+    expect(calls).toBe(2);
+    expect(seen).toEqual([
+      [1, undefined, { id: 9 }],
+      [2, true, { id: 9 }],
+    ]);
+    expect(m.recovery.stats().operations[0]).toMatchObject({ errors: 2, recoveryAttempts: 2 });
+  });
+
+  it('a zero backoff still yields to the event loop between attempts', async () => {
+    vi.useRealTimers();
+    const m = monitor();
+    let turns = 0;
+    const tick = () => {
+      turns++;
+      if (running) setImmediate(tick);
+    };
+    let running = true;
+    setImmediate(tick);
+    await m
+      .run('spin', () => Promise.reject(transient()), {
+        retry: { maxAttempts: 20, initialDelayMs: 0, maxDelayMs: 0 },
+      })
+      .catch(() => undefined);
+    running = false;
+    expect(turns).toBeGreaterThanOrEqual(10); // the loop ran between the attempts
+  });
+
+  it('error-type figures: recovered after N and time to recover; breaker rejections are no error type', async () => {
+    const m = monitor();
+    let n = 0;
+    await settle(
+      m.run(
+        'sync_bank',
+        () => {
+          if (++n < 3) throw transient();
+          return 'ok';
+        },
+        { retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 100 } },
+      ),
+      10,
+    );
+    const type = m.recovery.stats().errorTypes.find((t) => t.type === 'database_error')!;
+    expect(type.recoveredAfter).toEqual({ '3': 1 });
+    expect(type.meanTimeToRecoverMs).toBeGreaterThanOrEqual(100);
+    const policy = { breaker: { consecutive: 1, halfOpenAfterMs: 60_000 } };
+    await settle(m.run('pay', () => Promise.reject(transient()), policy));
+    await settle(m.run('pay', () => 'never', policy));
+    expect(m.recovery.stats().errorTypes.map((t) => t.type)).toEqual(['database_error']);
+  });
+
+  it('gave-up and degraded events carry the run data, so the work is not lost', async () => {
+    const m = monitor();
+    const events: unknown[] = [];
+    m.recovery.onGaveUp((e) =>
+      events.push({ degraded: e.degraded, data: e.data, op: e.operation }),
+    );
+    await settle(m.run('post', () => Promise.reject(transient()), { data: { tx: 1 } }));
+    await m.run('post', () => Promise.reject(transient()), {
+      data: { tx: 2 },
+      fallback: { value: null },
+    });
+    expect(events).toEqual([
+      { degraded: false, data: { tx: 1 }, op: 'post' },
+      { degraded: true, data: { tx: 2 }, op: 'post' },
+    ]);
+  });
+
+  it('a gave-up listener that recovers the same error type again cannot loop', async () => {
+    const m = monitor();
+    m.registerErrorHandler('database_error', () => false);
+    const results: unknown[] = [];
+    m.recovery.onGaveUp(() => {
+      void m.recoverFromError(transient()).then((r) => results.push(r.reason));
+    });
+    await m.recoverFromError(transient());
+    await vi.advanceTimersByTimeAsync(10);
+    expect(results).toEqual(['recursion']);
   });
 });

@@ -5,7 +5,7 @@
  * over the ledger.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Operation, PerformanceMonitor } from '../../src/index.js';
+import type { Operation, PerformanceMonitor, RunPolicy } from '../../src/index.js';
 
 export interface Customer {
   id: number;
@@ -48,6 +48,21 @@ export function logNormal(random: Random, medianMs: number, sigma: number): numb
   return medianMs * Math.exp(sigma * z);
 }
 
+/** Deadlocks are worth a retry; a missing customer is not. */
+const POST_POLICY: RunPolicy<Transaction> = {
+  kind: 'db',
+  retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 50 },
+  classify: (e) => ((e as { type?: string }).type === 'not_found' ? 'permanent' : undefined),
+};
+
+/** The gateway: retried with backoff, cut off after 2 s, and fenced by a breaker. */
+const CHARGE_POLICY: RunPolicy<string> = {
+  kind: 'http',
+  retry: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 200 },
+  breaker: { consecutive: 5, halfOpenAfterMs: 5_000 },
+  timeoutMs: 2_000,
+};
+
 export interface BookkeepingOptions {
   monitor: PerformanceMonitor;
   random?: Random;
@@ -64,12 +79,7 @@ export class BookkeepingService {
   readonly #random: Random;
   readonly #scale: number;
   readonly #ops: Record<
-    | 'createCustomer'
-    | 'findCustomer'
-    | 'postTransaction'
-    | 'chargeCard'
-    | 'issueInvoice'
-    | 'runReport',
+    'createCustomer' | 'findCustomer' | 'issueInvoice' | 'runReport',
     Operation
   >;
   #nextId = 1;
@@ -79,12 +89,17 @@ export class BookkeepingService {
     this.#random = options.random ?? Math.random;
     this.#scale = options.latencyScale ?? 1;
     const m = this.#monitor;
+    // Between retries of a deadlocked posting: roll back and reopen the connection (simulated).
+    m.registerErrorHandler('database_error', () => this.#wait(1, 0.2), {
+      name: 'reopen_connection',
+    });
+    // Declared up front (with their kind) so reports list them from the start; run() times them.
+    m.operation('post_transaction', { kind: 'db' });
+    m.operation('charge_card', { kind: 'http' });
     // Bound handles: the name is looked up once, not on every call.
     this.#ops = {
       createCustomer: m.operation('create_customer', { kind: 'db' }),
       findCustomer: m.operation('find_customer', { kind: 'db' }),
-      postTransaction: m.operation('post_transaction', { kind: 'db' }),
-      chargeCard: m.operation('charge_card', { kind: 'http' }),
       issueInvoice: m.operation('issue_invoice', { kind: 'app' }),
       runReport: m.operation('run_report', { kind: 'app' }),
     };
@@ -108,27 +123,37 @@ export class BookkeepingService {
     });
   }
 
+  /** Posts a transaction; a deadlock is retried after the database handler ran. */
   postTransaction(customerId: number, amountCents: number): Promise<Transaction> {
-    return this.#ops.postTransaction.measure(async () => {
-      await this.#wait(12, 0.6);
-      this.#maybeFail(0.01, 'database_error', 'deadlock detected; transaction rolled back');
-      const customer = this.customers.get(customerId);
-      if (customer === undefined) throw new ServiceError('not_found', `no customer ${customerId}`);
-      const tx = { id: this.#nextId++, customerId, amountCents, postedAt: Date.now() };
-      this.transactions.push(tx);
-      customer.balanceCents += amountCents;
-      this.#monitor.trackTransaction();
-      return tx;
-    });
+    return this.#monitor.run(
+      'post_transaction',
+      async ({ signal }) => {
+        await this.#wait(12, 0.6, signal);
+        this.#maybeFail(0.01, 'database_error', 'deadlock detected; transaction rolled back');
+        const customer = this.customers.get(customerId);
+        if (customer === undefined)
+          throw new ServiceError('not_found', `no customer ${customerId}`);
+        const tx = { id: this.#nextId++, customerId, amountCents, postedAt: Date.now() };
+        this.transactions.push(tx);
+        customer.balanceCents += amountCents;
+        this.#monitor.trackTransaction();
+        return tx;
+      },
+      POST_POLICY,
+    );
   }
 
-  /** Calls the (simulated) payment gateway: slower and less reliable. */
+  /** Calls the (simulated) payment gateway: slower and less reliable, so guarded. */
   chargeCard(customerId: number, amountCents: number): Promise<string> {
-    return this.#ops.chargeCard.measure(async () => {
-      await this.#wait(60, 0.7);
-      this.#maybeFail(0.03, 'gateway_timeout', 'payment gateway did not answer');
-      return `ch_${customerId}_${amountCents}_${this.#nextId++}`;
-    });
+    return this.#monitor.run(
+      'charge_card',
+      async ({ signal }) => {
+        await this.#wait(60, 0.7, signal);
+        this.#maybeFail(0.03, 'gateway_timeout', 'payment gateway did not answer');
+        return `ch_${customerId}_${amountCents}_${this.#nextId++}`;
+      },
+      CHARGE_POLICY,
+    );
   }
 
   issueInvoice(customerId: number): Promise<Invoice> {
@@ -174,9 +199,10 @@ export class BookkeepingService {
     return keys[Math.floor(this.#random() * keys.length)];
   }
 
-  #wait(medianMs: number, sigma: number): Promise<void> {
+  #wait(medianMs: number, sigma: number, signal?: AbortSignal): Promise<void> {
     if (this.#scale === 0) return Promise.resolve();
-    return sleep(Math.min(logNormal(this.#random, medianMs, sigma) * this.#scale, 5_000));
+    const ms = Math.min(logNormal(this.#random, medianMs, sigma) * this.#scale, 5_000);
+    return sleep(ms, undefined, signal === undefined ? {} : { signal });
   }
 
   #maybeFail(probability: number, type: string, message: string): void {

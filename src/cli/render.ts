@@ -107,6 +107,14 @@ export function renderCapacity(health: SystemHealth, style: Style): string[] {
       : paint(style, c.state === 'exceeded' ? 'red' : 'yellow', `${text} ${c.state}`);
   });
   lines.push(`sessions: ${health.activeSessions} active, ${health.sessions.peak} at peak`);
+  const r = health.recovery;
+  if (r.runs > 0) {
+    const line = `recovery: ${r.recovered} recovered, ${r.gaveUp} gave up, ${r.degraded} degraded, ${r.retries} retries`;
+    lines.push(r.gaveUp > 0 ? paint(style, 'yellow', line) : line);
+  }
+  for (const b of r.openBreakers) {
+    lines.push(paint(style, 'red', `breaker ${safeText(b.operation, 40)}: ${b.state}`));
+  }
   return lines;
 }
 

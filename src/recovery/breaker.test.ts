@@ -43,7 +43,7 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('half-open');
     const a = breaker.admit();
     const b = breaker.admit();
-    expect([a, b]).toEqual(['trial', 'trial']);
+    expect([a, b]).toEqual([1, 1]); // trials of the first half-open period
     // Concurrent calls past the trials are turned away while the trials run.
     let error: unknown;
     try {
@@ -79,6 +79,36 @@ describe('CircuitBreaker', () => {
     const trial = breaker.admit();
     breaker.release(trial);
     expect(breaker.state).toBe('half-open');
+    succeed(breaker);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a late result of an earlier half-open period counts for nothing in the next', () => {
+    const { clock, breaker } = setup({ consecutive: 1, halfOpenAfterMs: 100, halfOpenCalls: 2 });
+    fail(breaker);
+    clock.t += 100;
+    const old = breaker.admit(); // a trial of period 1 that hangs
+    breaker.failure(breaker.admit()); // the other trial fails: open again
+    clock.t += 100;
+    expect(breaker.state).toBe('half-open'); // period 2
+    breaker.release(old);
+    breaker.success(old);
+    const a = breaker.admit();
+    const b = breaker.admit();
+    expect(() => breaker.admit()).toThrow(/half-open/); // still only 2 trials
+    breaker.success(a);
+    expect(breaker.state).toBe('half-open'); // the old success did not count
+    breaker.success(b);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('gives up on trials that hang: after another delay, a new half-open period lets calls try', () => {
+    const { clock, breaker } = setup({ consecutive: 1, halfOpenAfterMs: 100 });
+    fail(breaker);
+    clock.t += 100;
+    breaker.admit(); // hangs forever
+    expect(() => breaker.admit()).toThrow(/half-open/);
+    clock.t += 100;
     succeed(breaker);
     expect(breaker.state).toBe('closed');
   });

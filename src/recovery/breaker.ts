@@ -42,8 +42,12 @@ export interface BreakerTransition {
   to: BreakerState;
 }
 
-/** Token of an admitted call: whether it is a half-open trial. */
-export type Admission = 'normal' | 'trial';
+/**
+ * Token of an admitted call: 0 for a call admitted while closed, else the
+ * number of the half-open period it is a trial of — so a late result of an
+ * earlier period's trial never counts in a later one.
+ */
+export type Admission = number;
 
 /**
  * A circuit breaker: closed → open after the opening rule trips, open →
@@ -68,6 +72,9 @@ export class CircuitBreaker {
   #openedAt: number | null = null;
   #trialsStarted = 0;
   #trialsSucceeded = 0;
+  /** Half-open periods so far; the current one's number tags its trials. */
+  #period = 0;
+  #halfOpenedAt = 0;
   #opened = 0;
   #rejected = 0;
 
@@ -109,11 +116,19 @@ export class CircuitBreaker {
    * @throws BreakerOpenError while open or isolated, or half-open with every trial taken
    */
   admit(): Admission {
-    if (this.#state === 'closed') return 'normal';
+    if (this.#state === 'closed') return 0;
     this.#halfOpenIfDue();
+    // Trials that hang past another delay are given up on: a new period starts.
+    if (
+      this.#state === 'half-open' &&
+      this.#trialsStarted >= this.#halfOpenCalls &&
+      this.#now() - this.#halfOpenedAt >= this.#halfOpenAfterMs
+    ) {
+      this.#move('half-open');
+    }
     if (this.#state === 'half-open' && this.#trialsStarted < this.#halfOpenCalls) {
       this.#trialsStarted++;
-      return 'trial';
+      return this.#period;
     }
     this.#rejected++;
     throw new BreakerOpenError(this.operation, this.#state as 'open' | 'half-open' | 'isolated');
@@ -121,11 +136,11 @@ export class CircuitBreaker {
 
   /** An admitted call succeeded. */
   success(admission: Admission): void {
-    if (admission === 'normal') {
+    if (admission === 0) {
       if (this.#state === 'closed') this.#rule.success(CircuitState.Closed);
       return;
     }
-    if (this.#state !== 'half-open') return;
+    if (this.#state !== 'half-open' || admission !== this.#period) return;
     if (++this.#trialsSucceeded >= this.#halfOpenCalls) {
       this.#rule.success(CircuitState.HalfOpen);
       this.#openedAt = null;
@@ -135,8 +150,8 @@ export class CircuitBreaker {
 
   /** An admitted call failed in a way that counts (transient or permanent). */
   failure(admission: Admission): void {
-    if (admission === 'trial') {
-      if (this.#state !== 'half-open') return;
+    if (admission !== 0) {
+      if (this.#state !== 'half-open' || admission !== this.#period) return;
       this.#rule.failure(CircuitState.HalfOpen);
       this.#open();
       return;
@@ -146,7 +161,9 @@ export class CircuitBreaker {
 
   /** An admitted call ended without a verdict (cancelled, or an ignored error): a trial slot is freed. */
   release(admission: Admission): void {
-    if (admission === 'trial' && this.#state === 'half-open') this.#trialsStarted--;
+    if (admission !== 0 && this.#state === 'half-open' && admission === this.#period) {
+      this.#trialsStarted--;
+    }
   }
 
   /** Holds the breaker open by hand (e.g. during maintenance) until {@link reset}. */
@@ -189,6 +206,10 @@ export class CircuitBreaker {
     this.#state = to;
     this.#trialsStarted = 0;
     this.#trialsSucceeded = 0;
+    if (to === 'half-open') {
+      this.#period++;
+      this.#halfOpenedAt = this.#now();
+    }
     if (from !== to) this.#onChange?.({ operation: this.operation, from, to });
   }
 

@@ -46,6 +46,13 @@ describe('safeMessage', () => {
     expect(m).toContain('password=[redacted]');
     expect(m).toContain('postgres://[redacted]@db:5432');
     expect(safeMessage(new Error('x'.repeat(500)))).toHaveLength(200);
+    const json = safeMessage(
+      new Error('bad body {"password":"hunter2","apiKey":"sk-123","user":"ada"}'),
+    );
+    expect(json).not.toMatch(/hunter2|sk-123/);
+    expect(json).toContain('"user":"ada"');
+    expect(safeMessage(new Error("login failed for password 'hunter2'"))).not.toContain('hunter2');
+    expect(safeMessage(new Error('token expired'))).toBe('token expired');
   });
 });
 

@@ -53,8 +53,15 @@ export interface RecoveryResult {
   /** Tries the handler made. */
   attempts: number;
   durationMs: number;
-  /** Why it did not recover. */
-  reason?: 'no-handler' | 'handler-failed' | 'timeout' | 'recursion';
+  /**
+   * Why it did not recover: no handler; the handler threw, rejected or
+   * returned `false` (`declined`); it passed its timeoutMs; the caller's
+   * signal aborted; or the handler was already recovering this error type (or
+   * running) further up the same async chain.
+   */
+  reason?: 'no-handler' | 'handler-failed' | 'timeout' | 'cancelled' | 'recursion';
+  /** True when the handler answered `false`: it says the error cannot be recovered. */
+  declined?: boolean;
   /** The handler's last error (or a TimeoutError) when it failed. */
   error?: unknown;
 }
@@ -63,8 +70,10 @@ export interface RecoveryResult {
 export interface RecoverContext {
   operation?: string;
   data?: unknown;
-  /** Aborting it stops waiting for the handler. */
+  /** Aborting it stops waiting for the handler (and aborts the handler's signal). */
   signal?: AbortSignal;
+  /** The outcome of an earlier try at this error, passed to the handler as `previous`. */
+  previous?: RecoveryResult;
 }
 
 interface Registered {
@@ -88,8 +97,11 @@ const isErrorClass = (f: unknown): f is abstract new (...args: never[]) => Error
  */
 export class HandlerRegistry {
   readonly #handlers: Registered[] = [];
-  /** Error types being recovered in the current async chain: stops a handler recursing on its own type. */
-  readonly #inside = new AsyncLocalStorage<ReadonlySet<string>>();
+  /**
+   * Error types being recovered, and handlers running, in the current async
+   * chain: a handler never recurses into its own type or into itself.
+   */
+  readonly #inside = new AsyncLocalStorage<ReadonlySet<unknown>>();
 
   /**
    * @returns a Disposable that unregisters the handler
@@ -195,12 +207,13 @@ export class HandlerRegistry {
       return { recovered: false, attempts: 0, durationMs: 0, reason: 'no-handler' };
     }
     const inside = this.#inside.getStore();
-    if (inside?.has(errorType) === true) {
+    if (inside?.has(errorType) === true || inside?.has(h) === true) {
       return { recovered: false, handler: h.name, attempts: 0, durationMs: 0, reason: 'recursion' };
     }
     const chain = new Set(inside);
     chain.add(errorType);
-    let previous: RecoveryResult | undefined;
+    chain.add(h);
+    let previous = context.previous;
     for (let i = 0; i < h.maxAttempts; i++) {
       const outcome = await this.#inside.run(chain, () =>
         tryOnce(h, {
@@ -219,22 +232,41 @@ export class HandlerRegistry {
         attempts: i + 1,
         durationMs: performance.now() - started,
       };
-      if (previous.recovered || context.signal?.aborted === true) break;
+      if (previous.recovered || previous.declined === true || context.signal?.aborted === true) {
+        break;
+      }
     }
     return previous as RecoveryResult;
+  }
+
+  /** Runs `fn` as if inside the recovery of `errorType`: a recovery of that type from it is refused. */
+  within<T>(errorType: string, fn: () => T): T {
+    const chain = new Set(this.#inside.getStore());
+    chain.add(errorType);
+    return this.#inside.run(chain, fn);
   }
 }
 
 const TIMED_OUT: unique symbol = Symbol('timed out');
+const CANCELLED: unique symbol = Symbol('cancelled');
 
 /** One try of a handler, bounded by its timeout. */
 async function tryOnce(
   h: Registered,
   c: Omit<HandlerContext, 'signal'> & { outer: AbortSignal | undefined },
-): Promise<Pick<RecoveryResult, 'recovered' | 'reason' | 'error'>> {
+): Promise<Pick<RecoveryResult, 'recovered' | 'reason' | 'error' | 'declined'>> {
+  if (c.outer?.aborted === true) {
+    return { recovered: false, reason: 'cancelled', error: c.outer.reason };
+  }
   const controller = new AbortController();
-  const onOuter = () => controller.abort(c.outer?.reason);
-  c.outer?.addEventListener('abort', onOuter, { once: true });
+  let onOuter: (() => void) | undefined;
+  const cancelled = new Promise<typeof CANCELLED>((resolve) => {
+    onOuter = () => {
+      controller.abort(c.outer?.reason);
+      resolve(CANCELLED);
+    };
+    c.outer?.addEventListener('abort', onOuter, { once: true });
+  });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => resolve(TIMED_OUT), h.timeoutMs);
@@ -244,18 +276,23 @@ async function tryOnce(
     const result = await Promise.race([
       Promise.resolve().then(() => h.handler({ ...rest, signal: controller.signal })),
       timedOut,
+      cancelled,
     ]);
     if (result === TIMED_OUT) {
       const error = new Error(`handler "${h.name}" did not finish within ${h.timeoutMs} ms`);
       controller.abort(error);
       return { recovered: false, reason: 'timeout', error };
     }
-    return result === false ? { recovered: false, reason: 'handler-failed' } : { recovered: true };
+    if (result === CANCELLED)
+      return { recovered: false, reason: 'cancelled', error: c.outer?.reason };
+    return result === false
+      ? { recovered: false, reason: 'handler-failed', declined: true }
+      : { recovered: true };
   } catch (error) {
     return { recovered: false, reason: 'handler-failed', error };
   } finally {
     clearTimeout(timer);
-    c.outer?.removeEventListener('abort', onOuter);
+    if (onOuter !== undefined) c.outer?.removeEventListener('abort', onOuter);
   }
 }
 

@@ -91,6 +91,10 @@ export interface OperationRecoveryStats {
   runs: number;
   /** Runs that succeeded, at once or after retries. */
   succeeded: number;
+  /** Failed attempts (transient or permanent; not Keel's own breaker or bulkhead rejections). */
+  errors: number;
+  /** Handler tries between its attempts. */
+  recoveryAttempts: number;
   /** Runs that succeeded after at least one failed attempt. */
   recovered: number;
   /** How many runs recovered after N attempts: `{ "2": 5, "3": 1 }`. */
@@ -118,7 +122,12 @@ export interface ErrorTypeStats {
   occurrences: number;
   /** Handler tries (between attempts of a run, and by recoverFromError). */
   recoveryAttempts: number;
+  /** Runs that failed with it and then succeeded, and recoverFromError calls that recovered. */
   recovered: number;
+  /** How many of those runs recovered after N attempts. */
+  recoveredAfter: Record<string, number>;
+  /** Mean time from a run's first failure to its recovery, ms (0 when none). */
+  meanTimeToRecoverMs: number;
   gaveUp: number;
   /** ISO time it was last seen. */
   lastSeenAt: string;
@@ -161,13 +170,22 @@ export interface RecoveredEvent {
   durationMs: number;
 }
 
-/** A run or a recoverFromError that gave up. */
+/**
+ * A run that failed for good or fell back, or a recoverFromError that could
+ * not recover. It carries the run's `data`, so the app can keep the work
+ * (e.g. queue it for replay) instead of losing it.
+ */
 export interface GaveUpEvent {
   operation: string | null;
   errorType: string;
   attempts: number;
   kind: FailureKind;
+  /** First line of the error, credentials masked. */
   message: string;
+  /** True when a fallback answered instead. */
+  degraded: boolean;
+  /** The policy's (or recoverFromError context's) `data`. */
+  data: unknown;
 }
 
 /** Options of {@link Recovery}. */
@@ -190,6 +208,8 @@ interface OpState {
   lastGood: { value: unknown } | undefined;
   runs: number;
   succeeded: number;
+  errors: number;
+  recoveryAttempts: number;
   recovered: number;
   recoveredAfter: Map<number, number>;
   gaveUp: number;
@@ -208,6 +228,8 @@ interface TypeState {
   occurrences: number;
   recoveryAttempts: number;
   recovered: number;
+  recoveredAfter: Map<number, number>;
+  recoverMsSum: number;
   gaveUp: number;
   lastSeenAt: number;
 }
@@ -326,6 +348,7 @@ export class Recovery {
   readonly #ops = new Map<string, OpState>();
   readonly #types = new Map<string, TypeState>();
   readonly #recent: RecentError[] = [];
+  readonly #checked = new WeakSet<object>();
   readonly #watcher: DeadlineWatcher;
   readonly #now: () => number;
   readonly #savedBreakers: Record<string, BreakerSnapshot>;
@@ -382,14 +405,16 @@ export class Recovery {
    */
   async recoverFromError(errorOrType: unknown, context?: RecoverContext): Promise<RecoveryResult> {
     this.#recoverFromErrorCalls++;
-    const type = errorTypeOf(errorOrType);
     const operation = context?.operation ?? null;
-    this.#noteError(errorOrType, type, operation, 'transient');
+    const kind = typeof errorOrType === 'string' ? 'transient' : classifyFailure(errorOrType);
+    const type = this.#noteError(errorOrType, operation, kind);
     const result = await this.#handlers.recover(errorOrType, context);
     const t = this.#typeState(type);
     t.recoveryAttempts += result.attempts;
     if (result.recovered) {
       t.recovered++;
+      t.recoveredAfter.set(result.attempts, (t.recoveredAfter.get(result.attempts) ?? 0) + 1);
+      t.recoverMsSum += result.durationMs;
       if (this.#recovered.hasListeners) {
         this.#recovered.emit({
           operation,
@@ -398,17 +423,17 @@ export class Recovery {
           durationMs: result.durationMs,
         });
       }
-    } else if (result.reason !== 'no-handler') {
+    } else if (result.reason !== 'no-handler' && result.reason !== 'recursion') {
       t.gaveUp++;
-      if (this.#gaveUp.hasListeners) {
-        this.#gaveUp.emit({
-          operation,
-          errorType: type,
-          attempts: result.attempts,
-          kind: 'transient',
-          message: safeMessage(result.error ?? errorOrType),
-        });
-      }
+      this.#emitGaveUp(
+        operation,
+        type,
+        result.attempts,
+        kind,
+        result.error ?? errorOrType,
+        context?.data,
+        false,
+      );
     }
     return result;
   }
@@ -418,19 +443,24 @@ export class Recovery {
   /**
    * Times `fn` as `operation` and guards it with `policy`; resolves with its
    * result (or the fallback's) and rejects with its last error.
-   * @throws TypeError or RangeError for an invalid policy, before anything runs
+   * @throws TypeError or RangeError, synchronously, for a bad `fn` or policy: nothing runs
    */
   run<T>(
     operation: string,
     fn: (context: RunContext) => T | Promise<T>,
     policy?: RunPolicy<T>,
   ): Promise<T> {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`fn must be a function, got ${describe(fn)}`);
+    }
+    // Each policy object is checked once (policies are usually constants); then remembered.
+    if (policy !== undefined && !this.#checked.has(policy)) {
+      checkPolicy(policy);
+      this.#checked.add(policy);
+    }
     let s = this.#ops.get(operation);
     if (s === undefined || (policy !== undefined && needsParts(s, policy))) {
       s = this.#state(operation, policy);
-    }
-    if (typeof fn !== 'function') {
-      return Promise.reject(new TypeError(`fn must be a function, got ${describe(fn)}`));
     }
     if (policy === undefined) return this.#plain(s, fn);
     return this.#guarded(s, fn, policy);
@@ -447,9 +477,8 @@ export class Recovery {
       return value;
     } catch (error) {
       const kind = classifyFailure(error);
-      if (kind === 'transient' || kind === 'permanent')
-        this.#noteError(error, undefined, s.name, kind);
-      this.#settleFailure(s, start, error, kind, 1);
+      if (kind === 'transient' || kind === 'permanent') this.#noteError(error, s, kind);
+      this.#settleFailure(s, start, error, kind, 1, undefined);
       throw error;
     }
   }
@@ -467,6 +496,7 @@ export class Recovery {
     let backoff: (() => number) | undefined;
     let firstFailureAt = 0;
     let lastType = 'Error';
+    let previous: RecoveryResult | undefined;
     for (let attempt = 1; ; attempt++) {
       // Only a timeout or the caller's signal needs a context of its own; else a shared one.
       const ctx =
@@ -501,7 +531,8 @@ export class Recovery {
         s.succeeded++;
         s.op.finish(start, true);
         if (p.fallback === 'last-good') s.lastGood = { value };
-        if (attempt > 1) this.#noteRecovered(s, attempt, firstFailureAt, lastType);
+        if (attempt > 1)
+          this.#noteRecovered(s, attempt, this.#watcher.now() - firstFailureAt, lastType);
         return value;
       } catch (error) {
         ctx?.dispose();
@@ -518,85 +549,101 @@ export class Recovery {
           else s.breaker?.failure(admission);
         }
         if (kind === 'ignored' || kind === 'cancelled') {
-          this.#settleFailure(s, start, error, kind, attempt);
+          this.#settleFailure(s, start, error, kind, attempt, p);
           throw error;
         }
         if (attempt === 1) firstFailureAt = this.#watcher.now();
-        const type = this.#noteError(error, undefined, s.name, kind);
-        lastType = type;
-        if (isTimeoutError(error)) s.timeouts++;
-        else if (isBreakerOpenError(error)) s.breakerRejections++;
+        // Keel's own fast rejections are symptoms, not error types of their own.
+        if (isBreakerOpenError(error)) s.breakerRejections++;
         else if (isBulkheadFullError(error)) s.bulkheadRejections++;
+        else lastType = this.#noteError(error, s, kind);
+        if (isTimeoutError(error)) s.timeouts++;
         if (kind === 'transient' && attempt < maxAttempts && retry !== undefined) {
           backoff ??= backoffSchedule(retry);
           const delay = backoff();
-          const elapsed = this.#watcher.now() - firstFailureAt;
+          // The budget counts from the start of the run, first attempt included.
+          const elapsed = this.#watcher.now() - start;
           if (elapsed + delay <= (retry.budgetMs ?? Number.POSITIVE_INFINITY)) {
-            await this.#betweenAttempts(s, error, type, attempt, p, delay);
+            previous = await this.#betweenAttempts(s, error, attempt, p, delay, previous);
             if (p.signal?.aborted === true) {
-              this.#settleFailure(s, start, p.signal.reason, 'cancelled', attempt);
+              this.#settleFailure(s, start, p.signal.reason, 'cancelled', attempt, p);
               throw p.signal.reason;
             }
-            s.retries++;
-            continue;
+            // A handler that answers `false` says the error cannot be recovered: stop retrying.
+            if (previous?.declined !== true) {
+              s.retries++;
+              continue;
+            }
           }
         }
         const fallback = p.fallback;
         if (fallback !== undefined && (fallback !== 'last-good' || s.lastGood !== undefined)) {
           s.degraded++;
           s.op.finish(start, false);
+          this.#emitGaveUp(s.name, lastType, attempt, kind, error, p.data, true);
           if (fallback === 'last-good') return s.lastGood?.value as T;
           return 'value' in fallback ? fallback.value : await fallback.fn(error);
         }
-        this.#settleFailure(s, start, error, kind, attempt);
+        this.#settleFailure(s, start, error, kind, attempt, p);
         throw error;
       }
     }
   }
 
-  /** Runs the error's handler (if any), then waits out the backoff delay. */
+  /**
+   * Runs the error's handler (if any) with the previous try's outcome, then
+   * waits out the backoff delay (always through a timer, so even a zero delay
+   * yields to the event loop). Returns the handler's outcome.
+   */
   async #betweenAttempts(
     s: OpState,
     error: unknown,
-    type: string,
     attempt: number,
     p: { data?: unknown; signal?: AbortSignal },
     delayMs: number,
-  ): Promise<void> {
-    if (this.#handlers.find(error, type) !== undefined) {
-      const result = await this.#handlers.recover(
+    previous: RecoveryResult | undefined,
+  ): Promise<RecoveryResult | undefined> {
+    let outcome: RecoveryResult | undefined;
+    if (this.#handlers.find(error) !== undefined) {
+      outcome = await this.#handlers.recover(
         error,
         {
           operation: s.name,
           data: p.data,
           ...(p.signal === undefined ? {} : { signal: p.signal }),
+          ...(previous === undefined ? {} : { previous }),
         },
         attempt,
       );
-      this.#typeState(type).recoveryAttempts += result.attempts;
+      s.recoveryAttempts += outcome.attempts;
+      this.#typeState(errorTypeOf(error)).recoveryAttempts += outcome.attempts;
     }
-    if (delayMs > 0) await sleep(delayMs, p.signal);
+    await sleep(delayMs, p.signal);
+    return outcome;
   }
 
-  #noteRecovered(s: OpState, attempts: number, firstFailureAt: number, type: string): void {
-    const ms = this.#watcher.now() - firstFailureAt;
+  #noteRecovered(s: OpState, attempts: number, ms: number, type: string): void {
     s.recovered++;
     s.recoveredAfter.set(attempts, (s.recoveredAfter.get(attempts) ?? 0) + 1);
     s.recoverMsSum += ms;
     if (ms > s.recoverMsMax) s.recoverMsMax = ms;
-    this.#typeState(type).recovered++;
+    const t = this.#typeState(type);
+    t.recovered++;
+    t.recoveredAfter.set(attempts, (t.recoveredAfter.get(attempts) ?? 0) + 1);
+    t.recoverMsSum += ms;
     if (this.#recovered.hasListeners) {
       this.#recovered.emit({ operation: s.name, errorType: type, attempts, durationMs: ms });
     }
   }
 
-  /** Records the end of a run that did not succeed. */
+  /** Records the end of a run that did not succeed (and was not degraded). */
   #settleFailure(
     s: OpState,
     start: number,
     error: unknown,
     kind: FailureKind,
     attempts: number,
+    p: { data?: unknown } | undefined,
   ): void {
     if (kind === 'cancelled') {
       s.cancelled++;
@@ -609,30 +656,49 @@ export class Recovery {
     }
     s.gaveUp++;
     s.op.finish(start, false);
-    const type = errorTypeOf(error);
-    this.#typeState(type).gaveUp++;
-    if (this.#gaveUp.hasListeners) {
+    const type =
+      isBreakerOpenError(error) || isBulkheadFullError(error) ? undefined : errorTypeOf(error);
+    if (type !== undefined) this.#typeState(type).gaveUp++;
+    this.#emitGaveUp(s.name, type ?? errorTypeOf(error), attempts, kind, error, p?.data, false);
+  }
+
+  /** Tells listeners a run gave up or fell back, with its `data` so the work can be kept for later. */
+  #emitGaveUp(
+    operation: string | null,
+    errorType: string,
+    attempts: number,
+    kind: FailureKind,
+    error: unknown,
+    data: unknown,
+    degraded: boolean,
+  ): void {
+    if (!this.#gaveUp.hasListeners) return;
+    // Inside the recovery chain of this type: a listener that calls
+    // recoverFromError for it again gets `recursion`, not a loop.
+    this.#handlers.within(errorType, () =>
       this.#gaveUp.emit({
-        operation: s.name,
-        errorType: type,
+        operation,
+        errorType,
         attempts,
         kind,
         message: safeMessage(error),
-      });
-    }
+        degraded,
+        data,
+      }),
+    );
   }
 
-  /** Counts an error under its type and keeps it among the recent ones. */
-  #noteError(
-    error: unknown,
-    knownType: string | undefined,
-    operation: string | null,
-    kind: FailureKind,
-  ): string {
-    const type = knownType ?? errorTypeOf(error);
+  /** Counts an error under its type (and its operation) and keeps it among the recent ones. */
+  #noteError(error: unknown, s: OpState | string | null, kind: FailureKind): string {
+    const type = errorTypeOf(error);
     const t = this.#typeState(type);
     t.occurrences++;
     t.lastSeenAt = this.#now();
+    let operation: string | null = null;
+    if (typeof s === 'object' && s !== null) {
+      s.errors++;
+      operation = s.name;
+    } else operation = s;
     this.#recent.unshift({
       type,
       operation,
@@ -650,7 +716,15 @@ export class Recovery {
       const key = this.#types.size >= this.#maxErrorTypes ? '_other' : type;
       t = this.#types.get(key);
       if (t === undefined) {
-        t = { occurrences: 0, recoveryAttempts: 0, recovered: 0, gaveUp: 0, lastSeenAt: 0 };
+        t = {
+          occurrences: 0,
+          recoveryAttempts: 0,
+          recovered: 0,
+          recoveredAfter: new Map(),
+          recoverMsSum: 0,
+          gaveUp: 0,
+          lastSeenAt: 0,
+        };
         this.#types.set(key, t);
       }
     }
@@ -675,6 +749,8 @@ export class Recovery {
         lastGood: undefined,
         runs: 0,
         succeeded: 0,
+        errors: 0,
+        recoveryAttempts: 0,
         recovered: 0,
         recoveredAfter: new Map(),
         gaveUp: 0,
@@ -689,7 +765,6 @@ export class Recovery {
         recoverMsMax: 0,
       };
     }
-    if (policy !== undefined) checkPolicy(policy);
     if (policy?.breaker !== undefined && policy.breaker !== false && s.breaker === undefined) {
       const options = policy.breaker === true ? {} : policy.breaker;
       const saved = this.#savedBreakers[name];
@@ -758,6 +833,8 @@ export class Recovery {
         operation: s.name,
         runs: s.runs,
         succeeded: s.succeeded,
+        errors: s.errors,
+        recoveryAttempts: s.recoveryAttempts,
         recovered: s.recovered,
         recoveredAfter: Object.fromEntries([...s.recoveredAfter].map(([k, v]) => [String(k), v])),
         gaveUp: s.gaveUp,
@@ -782,6 +859,8 @@ export class Recovery {
         occurrences: t.occurrences,
         recoveryAttempts: t.recoveryAttempts,
         recovered: t.recovered,
+        recoveredAfter: Object.fromEntries([...t.recoveredAfter].map(([k, v]) => [String(k), v])),
+        meanTimeToRecoverMs: t.recovered === 0 ? 0 : t.recoverMsSum / t.recovered,
         gaveUp: t.gaveUp,
         lastSeenAt: new Date(t.lastSeenAt).toISOString(),
       });
@@ -887,11 +966,11 @@ function isThenable<T>(x: T | PromiseLike<T>): x is PromiseLike<T> {
   return typeof (x as PromiseLike<T> | null)?.then === 'function';
 }
 
-/** Waits `ms`; rejects with the signal's reason if it aborts first. */
+/** Waits `ms` (through a timer, even for 0); ends early, without error, when the signal aborts. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     if (signal?.aborted === true) {
-      reject(signal.reason);
+      resolve(); // the caller checks the signal and settles the run as cancelled
       return;
     }
     const onAbort = () => {
