@@ -4,6 +4,7 @@
  */
 
 import { backupSuite } from './backup/suite.js';
+import { healthSuite } from './health/suite.js';
 import type { Suite } from './lib/suite.js';
 import { metricsSuite } from './metrics/index.js';
 import { recoverySuite } from './recovery/suite.js';
@@ -12,6 +13,7 @@ const SUITES: Readonly<Record<string, Suite>> = {
   [metricsSuite.name]: metricsSuite,
   [backupSuite.name]: backupSuite,
   [recoverySuite.name]: recoverySuite,
+  [healthSuite.name]: healthSuite,
 };
 
 function usage(problem: string): string {

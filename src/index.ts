@@ -37,6 +37,16 @@ export {
   TimeoutError,
 } from './core/index.js';
 export type {
+  CheckGroup,
+  CheckOptions,
+  CheckOutcome,
+  CheckResult,
+  HealthCheck,
+  HealthReport,
+  HealthThresholds,
+} from './health/index.js';
+export { HealthChecks } from './health/index.js';
+export type {
   AggregateStats,
   KindStats,
   Operation,
@@ -85,6 +95,8 @@ export type {
   RunPolicy,
 } from './recovery/index.js';
 export { CircuitBreaker, classifyFailure, Recovery } from './recovery/index.js';
+export type { GcFigures, RuntimeVitals } from './runtime/index.js';
+export { RuntimeSampler } from './runtime/index.js';
 export type {
   Evidence,
   OperationReport,

@@ -22,6 +22,21 @@ import {
 } from './capacity/index.js';
 import { type Clock, checkCount, checkDurationMs, systemClock, toEpochMs } from './core/index.js';
 import {
+  builtInChecks,
+  CapacityHistory,
+  type CheckGroup,
+  type CheckOutcome,
+  HealthChecks,
+  type HealthReport,
+  type HealthSource,
+  type HealthStatus,
+  type HealthThresholds,
+  type ResolvedThresholds,
+  resolveThresholds,
+  runtimeRecommendations,
+} from './health/index.js';
+import {
+  type AggregateStats,
   MetricRegistry,
   type Operation,
   type OperationOptions,
@@ -44,10 +59,11 @@ import {
   type RunPolicy,
   recoveryRecommendations,
 } from './recovery/index.js';
+import { RuntimeSampler, type RuntimeVitals } from './runtime/index.js';
 import {
   buildReport,
   defineSlo,
-  FEW_CALLS,
+  findViolations,
   type PerformanceReport,
   type Slo,
   type SloOptions,
@@ -56,10 +72,11 @@ import {
   type Target,
   Targets,
   type TargetsOptions,
+  type Violation,
 } from './targets/index.js';
 
 /** Overall status, worst first: DOWN > DEGRADED > UNKNOWN > UP. */
-export type HealthStatus = 'UP' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';
+export type { HealthStatus };
 
 /** The seed's system health (`get_system_health`), from the latest figures. */
 export interface SystemHealth {
@@ -92,6 +109,15 @@ export interface SystemHealth {
   backups: Omit<BackupStats, 'history'>;
   /** Error recovery: runs, recoveries, give-ups, open breakers, top error types. */
   recovery: RecoveryFinding;
+  /** Memory of the process (seed future enhancement 1); `null` before the first sample. */
+  memory: RuntimeVitals['memory'] | null;
+  /** The latest runtime reading; `null` before the first sample or when sampling is off. */
+  runtime: RuntimeVitals | null;
+  /** Status of the liveness checks (the process itself) and of every check (readiness). */
+  liveness: HealthStatus;
+  readiness: HealthStatus;
+  /** Every check's latest outcome. */
+  checks: CheckOutcome[];
 }
 
 /** Options of the metrics part of a {@link PerformanceMonitor}. */
@@ -147,6 +173,10 @@ export interface PerformanceMonitorOptions {
   backupEncryptionKey?: Uint8Array;
   /** Error recovery: breaker states saved before a restart, wall clock, error-type limit. */
   recovery?: RecoveryOptions;
+  /** Runtime vitals sampling (memory, event loop, GC, CPU, handles, disk). */
+  runtime?: { enabled?: boolean; intervalMs?: number };
+  /** Thresholds of the built-in health checks. */
+  health?: HealthThresholds;
 }
 
 /** Options of a measured call. */
@@ -184,10 +214,16 @@ export class PerformanceMonitor implements AsyncDisposable {
   readonly backups: BackupService;
   /** Error recovery: handlers, `run` policies, breakers and their statistics. */
   readonly recovery: Recovery;
+  /** Health checks: Keel's built-in ones and the app's (`health.register`). */
+  readonly health: HealthChecks;
+  /** Process vitals, sampled every second (option `runtime`). */
+  readonly runtime: RuntimeSampler;
+  readonly #thresholds: ResolvedThresholds;
+  readonly #capacityHistory = new CapacityHistory();
+  #opsView: { stamp: string; snapshot: OperationsSnapshot; violations: Violation[] } | undefined;
   readonly #clock: Clock;
   readonly #injectedClock: boolean;
   readonly #slos: Slo[] = [];
-  readonly #downErrorRate: number;
   #marks = 0;
   #closed = false;
 
@@ -200,7 +236,7 @@ export class PerformanceMonitor implements AsyncDisposable {
     if (!(downErrorRate > 0 && downErrorRate <= 1)) {
       throw new RangeError(`downErrorRate must be a fraction in (0, 1], got ${downErrorRate}`);
     }
-    this.#downErrorRate = downErrorRate;
+    this.#thresholds = resolveThresholds({ downErrorRate, ...options.health });
     this.targets = new Targets(options.targets);
     this.capacity = new CapacityTracker({
       clock: this.#clock,
@@ -219,6 +255,24 @@ export class PerformanceMonitor implements AsyncDisposable {
     });
     for (const slo of options.slos ?? []) this.addSlo(slo);
     this.recovery = new Recovery(this.operations, this.#clock, options.recovery);
+    const runtime = options.runtime ?? {};
+    this.runtime = new RuntimeSampler({
+      ...(runtime.intervalMs === undefined ? {} : { intervalMs: runtime.intervalMs }),
+      diskPath: options.backupDir ?? 'backups',
+      onSample: () => this.#capacityHistory.add(this.#clock.now(), this.capacity.list()),
+    });
+    if (runtime.enabled !== false) this.runtime.start();
+    this.health = new HealthChecks(this.#clock);
+    const source: HealthSource = {
+      operations: () => this.#operationsView(),
+      backups: () => this.backups.stats(),
+      recovery: () => this.recovery.stats(),
+      capacity: () => this.capacity.list(),
+      runtime: () => this.runtime.latest(),
+    };
+    for (const [name, check, group] of builtInChecks(source, this.#thresholds)) {
+      this.health.registerBuiltIn(name, check, group);
+    }
     this.backups = new BackupService({
       store: new BackupStore({
         dir: options.backupDir ?? 'backups',
@@ -352,7 +406,50 @@ export class PerformanceMonitor implements AsyncDisposable {
       metricOverflows: this.metrics.overflows(),
       generatedAt: new Date(toEpochMs(this.#clock, snapshot.takenAtMs)),
       recovery: recoveryRecommendations(this.recovery.stats()),
+      extraRecommendations: runtimeRecommendations({
+        runtime: this.runtime.latest(),
+        backups: this.backups.stats(),
+        trends: this.#capacityHistory.trends(this.capacity.list()),
+        thresholds: this.#thresholds,
+      }),
     });
+  }
+
+  /**
+   * The window's overall figures and target verdicts, recomputed only when
+   * something was recorded, the window moved, or a target changed since the
+   * last time: a health probe on an unchanged monitor costs microseconds.
+   */
+  #operationsView(): {
+    overall: AggregateStats;
+    violations: Violation[];
+    snapshot: OperationsSnapshot;
+  } {
+    const stamp = `${this.operations.recordedCount()}:${this.operations.epoch}:${this.targets.version}:${this.#slos.length}`;
+    const cached = this.#opsView;
+    if (cached !== undefined && cached.stamp === stamp) {
+      return {
+        overall: cached.snapshot.overall,
+        violations: cached.violations,
+        snapshot: cached.snapshot,
+      };
+    }
+    const snapshot = this.operations.snapshot();
+    const violations = findViolations(snapshot, this.targets, this.getSloStatuses());
+    this.#opsView = { stamp, snapshot, violations };
+    return { overall: snapshot.overall, violations, snapshot };
+  }
+
+  /**
+   * Runs every health check (Keel's and the app's) in parallel, each bounded
+   * by its timeout, and returns the figures of {@link getSystemHealth} with
+   * the fresh outcome. `group: 'liveness'` runs only the process checks.
+   */
+  async checkHealth(
+    options: { group?: CheckGroup } = {},
+  ): Promise<SystemHealth & { durationMs: number }> {
+    const report = await this.health.run(options.group ?? 'readiness');
+    return { ...this.#figures(report), durationMs: report.durationMs };
   }
 
   // ---- error recovery -------------------------------------------------------
@@ -554,68 +651,53 @@ export class PerformanceMonitor implements AsyncDisposable {
 
   // ---- health -------------------------------------------------------------
 
-  /** The latest health figures and status, synchronously (seed: `get_system_health`). */
+  /**
+   * The latest health figures and status, synchronously and cheaply (seed:
+   * `get_system_health`): Keel's checks run now on the latest figures; the
+   * app's checks give their last outcome (run them with {@link checkHealth}).
+   */
   getSystemHealth(): SystemHealth {
-    const report = this.getPerformanceReport();
-    const o = report.overall;
-    const capacity = report.capacity as ResourceStatus[];
+    return this.#figures(this.health.latest());
+  }
+
+  #figures(report: HealthReport): SystemHealth {
+    const { overall: o, snapshot, violations } = this.#operationsView();
     const reasons: string[] = [];
-    let status: HealthStatus = o.count === 0 ? 'UNKNOWN' : 'UP';
-    const judgedCalls = o.count >= FEW_CALLS;
-    if (judgedCalls && o.errorRate >= this.#downErrorRate) {
-      status = 'DOWN';
-      reasons.push(`${(o.errorRate * 100).toFixed(0)}% of calls are failing`);
-    }
-    for (const v of report.violations) {
-      if (status !== 'DOWN') status = 'DEGRADED';
-      reasons.push(
-        v.slo === undefined
-          ? `${v.operation} ${v.metric} ${round(v.value)} is over its target ${round(v.threshold)}`
-          : `SLO ${v.slo} has spent its error budget`,
-      );
-    }
-    for (const c of capacity) {
-      if (c.state === 'ok') continue;
-      if (status !== 'DOWN') status = 'DEGRADED';
-      reasons.push(`${c.name} at ${c.count} of ${c.limit} (${c.state})`);
+    for (const c of report.checks) {
+      if (c.status === 'UP') continue;
+      const own = (c.details as { reasons?: string[] } | undefined)?.reasons;
+      if (c.builtIn && own !== undefined) reasons.push(...own);
+      else reasons.push(`${c.name}: ${c.message ?? c.status}`);
     }
     const backups = this.backups.stats();
     const { history: _, ...withoutHistory } = backups;
-    if (backups.disk?.low === true) {
-      if (status !== 'DOWN') status = 'DEGRADED';
-      reasons.push(`the backup disk has ${backups.disk.freeBytes} bytes free`);
-    }
-    if (backups.consecutiveFailures > 0) {
-      if (status !== 'DOWN') status = 'DEGRADED';
-      reasons.push(`the last ${backups.consecutiveFailures} backup attempt(s) failed`);
-    }
-    const recovery = recoveryRecommendations(this.recovery.stats()).finding;
-    for (const b of recovery.openBreakers) {
-      if (status !== 'DOWN') status = 'DEGRADED';
-      reasons.push(`the circuit breaker of ${b.operation} is ${b.state}`);
-    }
-    if (status === 'UNKNOWN') reasons.push('no operations measured in the window yet');
+    const runtime = this.runtime.latest() ?? null;
     return {
-      status,
+      status: report.status,
       reasons,
-      checkedAt: report.generatedAt,
-      windowMs: report.windowMs ?? 0,
+      checkedAt: new Date(toEpochMs(this.#clock, snapshot.takenAtMs)).toISOString(),
+      windowMs: snapshot.windowMs ?? 0,
       avgResponseTimeMs: o.meanMs,
       p95ResponseTimeMs: o.p95Ms,
       p99ResponseTimeMs: o.p99Ms,
       errorRate: o.errorRate,
       totalOperations: o.count,
       throughputPerSec: o.throughputPerSec,
-      meetingTargets: report.meetingTargets,
+      meetingTargets: violations.length === 0,
       transactionCount: this.capacity.get('transactions')?.count ?? 0,
       customerCount: this.capacity.get('customers')?.count ?? 0,
       activeSessions: this.sessions.activeCount,
       sessions: this.sessions.stats(),
-      capacity,
+      capacity: this.capacity.list(),
       backupSuccessRate: backups.successRate,
       lastBackupAt: backups.lastSuccessAt,
       backups: withoutHistory,
-      recovery,
+      recovery: recoveryRecommendations(this.recovery.stats()).finding,
+      memory: runtime?.memory ?? null,
+      runtime,
+      liveness: report.liveness,
+      readiness: report.readiness,
+      checks: report.checks,
     };
   }
 
@@ -631,6 +713,7 @@ export class PerformanceMonitor implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     await this.backups.stop();
+    this.runtime.stop();
     this.operations.close();
   }
 
@@ -643,10 +726,6 @@ export class PerformanceMonitor implements AsyncDisposable {
 /** Creates a {@link PerformanceMonitor}. */
 export function createMonitor(options?: PerformanceMonitorOptions): PerformanceMonitor {
   return new PerformanceMonitor(options);
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 function capacityResources(c: MonitorCapacityOptions): Record<string, ResourceOptions> {

@@ -24,6 +24,8 @@ describe('the published package', () => {
     expect(typeof (await import('keel/capacity')).CapacityTracker).toBe('function');
     expect(typeof (await import('keel/backup')).BackupStore).toBe('function');
     expect(typeof (await import('keel/recovery')).Recovery).toBe('function');
+    expect(typeof (await import('keel/runtime')).RuntimeSampler).toBe('function');
+    expect(typeof (await import('keel/health')).HealthChecks).toBe('function');
     expect(typeof (await import('keel/core')).systemClock.now()).toBe('number');
   });
 

@@ -74,6 +74,10 @@ export interface BackupStats {
   corruptFound: number;
   running: boolean;
   scheduled: boolean;
+  /** The schedule runs and there was activity since the last backup of the app state. */
+  pendingActivity: boolean;
+  /** How long the schedule has run, ms; `null` when it is not running. */
+  scheduledForMs: number | null;
   /** Retention runs that failed (the backups they would have removed are still there). */
   pruneFailures: number;
   intervalMinutes: number;
@@ -152,6 +156,7 @@ export class BackupService {
   #timer: NodeJS.Timeout | undefined;
   #provider: BackupProvider | undefined;
   #backedUpActivity = Number.NaN;
+  #scheduledAt: Date | undefined;
 
   /** Fires after each successful backup. */
   readonly onBackupCompleted = this.#completed.on;
@@ -214,6 +219,7 @@ export class BackupService {
     if (Number.isNaN(this.#backedUpActivity)) this.#backedUpActivity = this.#activity();
     // What a previous run left: the recovery point survives a restart.
     if (this.#inventory === undefined) void this.#takeInventory(true);
+    this.#scheduledAt ??= this.#now();
     this.#timer = setInterval(() => {
       void this.#tick();
     }, interval * 60_000);
@@ -228,6 +234,7 @@ export class BackupService {
     if (this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#scheduledAt = undefined;
     // A backup already running gets the same bound: a stuck file system never hangs shutdown.
     if (this.#running !== undefined && !(await this.#within(this.#running))) {
       return; // still stuck: a final backup queued behind it would run after shutdown
@@ -362,6 +369,8 @@ export class BackupService {
       lastGoodBackupAgeMs:
         this.#lastSuccess === undefined ? null : now - this.#lastSuccess.getTime(),
       running: this.#running !== undefined,
+      pendingActivity: this.#timer !== undefined && this.#activity() !== this.#backedUpActivity,
+      scheduledForMs: this.#scheduledAt === undefined ? null : now - this.#scheduledAt.getTime(),
       pruneFailures: this.#pruneFailures,
       scheduled: this.scheduled,
       intervalMinutes: this.#intervalMinutes,

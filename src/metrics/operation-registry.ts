@@ -248,6 +248,11 @@ export class OperationRegistry {
   }
 
   /** Every value recorded since start, over all operations: a cheap activity fingerprint. */
+  /** The current slice's number: it changes when the window moves. */
+  get epoch(): number {
+    return this.#slices.epoch;
+  }
+
   recordedCount(): number {
     let total = 0;
     for (const op of this.#all()) {

@@ -68,11 +68,16 @@ export interface ReportInput {
   generatedAt: Date;
   /** Recovery's figures and recommendations, merged into the report's. */
   recovery?: { finding: RecoveryFinding; recommendations: readonly Recommendation[] };
+  /** More recommendations to merge (runtime, backups, capacity trends). */
+  extraRecommendations?: readonly Recommendation[];
 }
 
-/** Judges every operation and SLO and gathers the recommendations. */
-export function buildReport(input: ReportInput): PerformanceReport {
-  const { snapshot, targets } = input;
+/** The targets and SLOs that are not met, per operation and SLO. */
+export function findViolations(
+  snapshot: OperationsSnapshot,
+  targets: Targets,
+  slos: readonly SloStatus[],
+): Violation[] {
   const violations: Violation[] = [];
   for (const [op, t] of judged(snapshot, targets)) {
     if (op[t.metric] > t.latencyMs) {
@@ -94,7 +99,7 @@ export function buildReport(input: ReportInput): PerformanceReport {
       });
     }
   }
-  for (const s of input.slos) {
+  for (const s of slos) {
     if (!s.meetingObjective) {
       violations.push({
         operation: s.operation,
@@ -106,6 +111,13 @@ export function buildReport(input: ReportInput): PerformanceReport {
       });
     }
   }
+  return violations;
+}
+
+/** Judges every operation and SLO and gathers the recommendations. */
+export function buildReport(input: ReportInput): PerformanceReport {
+  const { snapshot, targets } = input;
+  const violations = findViolations(snapshot, targets, input.slos);
   // An operation's own verdict is about its target; SLOs are judged on their own.
   const failing = new Set(violations.filter((v) => v.slo === undefined).map((v) => v.operation));
   const operations: OperationReport[] = snapshot.operations.map((op) => {
@@ -116,9 +128,11 @@ export function buildReport(input: ReportInput): PerformanceReport {
       meetingTarget: op.count < target.minSamples ? null : !failing.has(op.name),
     };
   });
-  const details = [...recommend(input), ...(input.recovery?.recommendations ?? [])].sort(
-    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity],
-  );
+  const details = [
+    ...recommend(input),
+    ...(input.recovery?.recommendations ?? []),
+    ...(input.extraRecommendations ?? []),
+  ].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
   return {
     generatedAt: input.generatedAt.toISOString(),
     windowMs: snapshot.windowMs,

@@ -84,6 +84,7 @@ function resolve(t: Target | undefined, base: ResolvedTarget, path: string): Res
 export class Targets {
   readonly default: ResolvedTarget;
   readonly #byName = new Map<string, ResolvedTarget>();
+  #version = 0;
 
   constructor(options: TargetsOptions = {}) {
     this.default = resolve(options.default, DEFAULT_TARGET, 'targets.default');
@@ -103,6 +104,12 @@ export class Targets {
     checkName(name, 'name');
     const resolved = resolve(target, this.default, `target of "${name}"`);
     this.#byName.set(name, resolved);
+    this.#version++;
     return resolved;
+  }
+
+  /** Grows with every change of a target: cached verdicts compare it. */
+  get version(): number {
+    return this.#version;
   }
 }

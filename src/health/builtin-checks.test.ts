@@ -1,0 +1,328 @@
+import { describe, expect, it } from 'vitest';
+import type { BackupStats } from '../backup/index.js';
+import type { ResourceStatus } from '../capacity/index.js';
+import type { AggregateStats } from '../metrics/index.js';
+import type { RecoveryStats } from '../recovery/index.js';
+import type { RuntimeVitals } from '../runtime/index.js';
+import type { Violation } from '../targets/index.js';
+import {
+  builtInChecks,
+  type HealthSource,
+  heapGrowth,
+  resolveThresholds,
+} from './builtin-checks.js';
+import { CapacityHistory, runtimeRecommendations } from './recommendations.js';
+
+const overall = (count: number, errorRate = 0): AggregateStats =>
+  ({ count, errorRate, p95Ms: 10, p99Ms: 20 }) as AggregateStats;
+
+const backups = (over: Partial<BackupStats> = {}): BackupStats => ({
+  attempts: 0,
+  failures: 0,
+  successRate: 1,
+  consecutiveFailures: 0,
+  lastSuccessAt: null,
+  lastGoodBackupAgeMs: null,
+  corruptFound: 0,
+  running: false,
+  scheduled: false,
+  pendingActivity: false,
+  scheduledForMs: null,
+  pruneFailures: 0,
+  intervalMinutes: 5,
+  history: [],
+  disk: null,
+  backupCount: 0,
+  bytesOnDisk: 0,
+  ...over,
+});
+
+const vitals = (over: Partial<RuntimeVitals> = {}): RuntimeVitals => ({
+  sampledAt: '',
+  intervalMs: 1_000,
+  memory: {
+    rssBytes: 1e8,
+    heapUsedBytes: 5e7,
+    heapTotalBytes: 8e7,
+    heapLimitBytes: 4e9,
+    externalBytes: 0,
+    arrayBuffersBytes: 0,
+    heapAfterGcBytes: [],
+  },
+  eventLoopDelay: { p50Ms: 1, p99Ms: 2, maxMs: 5 },
+  eventLoopUtilization: 0.1,
+  gc: {
+    major: { count: 0, pauseMs: 0 },
+    minor: { count: 0, pauseMs: 0 },
+    incremental: { count: 0, pauseMs: 0 },
+    weakcb: { count: 0, pauseMs: 0 },
+  },
+  cpuPercent: 5,
+  activeResources: {},
+  disk: null,
+  samplingCpuPercent: 0.01,
+  lastSampleMs: 0.1,
+  ...over,
+});
+
+function checks(over: Partial<{ [K in keyof HealthSource]: ReturnType<HealthSource[K]> }> = {}) {
+  const source: HealthSource = {
+    operations: () => over.operations ?? { overall: overall(100), violations: [] },
+    backups: () => over.backups ?? backups(),
+    recovery: () =>
+      over.recovery ??
+      ({ openBreakers: [], operations: [], gaveUp: 0 } as unknown as RecoveryStats),
+    capacity: () => over.capacity ?? [],
+    runtime: () => over.runtime,
+  };
+  const all = Object.fromEntries(
+    builtInChecks(source, resolveThresholds()).map(([name, check]) => [name, check]),
+  );
+  return (name: string) => all[name]!();
+}
+
+const slow: Violation = {
+  operation: 'report',
+  metric: 'p95Ms',
+  value: 400,
+  threshold: 200,
+  severity: 'critical',
+};
+const failing: Violation = {
+  operation: 'pay',
+  metric: 'errorRate',
+  value: 0.2,
+  threshold: 0.01,
+  severity: 'critical',
+};
+
+describe('built-in checks', () => {
+  it('latency: UNKNOWN without data, UP within targets, DEGRADED over them', () => {
+    expect(checks({ operations: { overall: overall(0), violations: [] } })('latency').status).toBe(
+      'UNKNOWN',
+    );
+    expect(checks()('latency').status).toBe('UP');
+    const degraded = checks({ operations: { overall: overall(100), violations: [slow] } })(
+      'latency',
+    );
+    expect(degraded).toMatchObject({
+      status: 'DEGRADED',
+      message: 'report p95Ms 400 is over its target 200',
+    });
+  });
+
+  it('errors: DEGRADED on an error-rate target, DOWN at half the calls failing (20 or more)', () => {
+    expect(
+      checks({ operations: { overall: overall(100, 0.2), violations: [failing] } })('errors')
+        .status,
+    ).toBe('DEGRADED');
+    expect(
+      checks({ operations: { overall: overall(100, 0.6), violations: [] } })('errors').status,
+    ).toBe('DOWN');
+    expect(
+      checks({ operations: { overall: overall(10, 0.9), violations: [] } })('errors').status,
+    ).toBe('UP');
+  });
+
+  it('backups: failing, stale after 2 missed intervals while active, DOWN without a recent good one', () => {
+    expect(checks({ backups: backups() })('backups').status).toBe('UP');
+    expect(checks({ backups: backups({ consecutiveFailures: 2 }) })('backups').status).toBe(
+      'DEGRADED',
+    );
+    const scheduled = {
+      scheduled: true,
+      intervalMinutes: 5,
+      attempts: 3,
+      lastGoodBackupAgeMs: 60_000,
+    };
+    expect(
+      checks({ backups: backups({ ...scheduled, pendingActivity: true }) })('backups').status,
+    ).toBe('UP');
+    const stale = backups({
+      ...scheduled,
+      pendingActivity: true,
+      lastGoodBackupAgeMs: 11 * 60_000,
+    });
+    expect(checks({ backups: stale })('backups')).toMatchObject({ status: 'DEGRADED' });
+    const idle = backups({
+      ...scheduled,
+      pendingActivity: false,
+      lastGoodBackupAgeMs: 11 * 60_000,
+    });
+    expect(checks({ backups: idle })('backups').status).toBe('UP'); // idle: no backup is due
+    const old = backups({ ...scheduled, lastGoodBackupAgeMs: 25 * 3_600_000 });
+    expect(checks({ backups: old })('backups').status).toBe('DOWN');
+    const never = backups({ ...scheduled, lastGoodBackupAgeMs: null, consecutiveFailures: 3 });
+    expect(checks({ backups: never })('backups').status).toBe('DOWN');
+  });
+
+  it('recovery: DEGRADED while a breaker is open or runs keep giving up', () => {
+    const open = { openBreakers: [{ operation: 'pay', state: 'open' }], operations: [], gaveUp: 0 };
+    expect(checks({ recovery: open as unknown as RecoveryStats })('recovery')).toMatchObject({
+      status: 'DEGRADED',
+      message: 'the circuit breaker of pay is open',
+    });
+    const givingUp = {
+      openBreakers: [],
+      gaveUp: 6,
+      operations: [{ operation: 'sync', recovered: 1, gaveUp: 6, degraded: 0 }],
+    };
+    expect(checks({ recovery: givingUp as unknown as RecoveryStats })('recovery').status).toBe(
+      'DEGRADED',
+    );
+    const working = {
+      openBreakers: [],
+      gaveUp: 1,
+      operations: [{ operation: 'sync', recovered: 9, gaveUp: 1, degraded: 0 }],
+    };
+    expect(checks({ recovery: working as unknown as RecoveryStats })('recovery').status).toBe('UP');
+  });
+
+  it('capacity: DEGRADED from the warning level on', () => {
+    const at = (state: ResourceStatus['state']) =>
+      [{ name: 'customers', count: 900, limit: 1000, state }] as ResourceStatus[];
+    expect(checks({ capacity: at('ok') })('capacity').status).toBe('UP');
+    expect(checks({ capacity: at('warning') })('capacity').status).toBe('DEGRADED');
+    expect(checks({ capacity: at('exceeded') })('capacity').status).toBe('DEGRADED');
+  });
+
+  it('eventLoop: DEGRADED at a 10 ms median or a 100 ms maximum', () => {
+    expect(checks({ runtime: vitals() })('eventLoop').status).toBe('UP');
+    const blocked = vitals({ eventLoopDelay: { p50Ms: 2, p99Ms: 150, maxMs: 201 } });
+    expect(checks({ runtime: blocked })('eventLoop')).toMatchObject({
+      status: 'DEGRADED',
+      message: 'the event loop was blocked for up to 201 ms',
+    });
+    const slowLoop = vitals({ eventLoopDelay: { p50Ms: 12, p99Ms: 30, maxMs: 40 } });
+    expect(checks({ runtime: slowLoop })('eventLoop').status).toBe('DEGRADED');
+    expect(checks({ runtime: undefined })('eventLoop').status).toBe('UP');
+  });
+
+  it('memory: DEGRADED near the heap limit or when the heap grows after every GC', () => {
+    const m = vitals().memory;
+    expect(checks({ runtime: vitals() })('memory').status).toBe('UP');
+    const full = vitals({ memory: { ...m, heapUsedBytes: 3.7e9 } });
+    expect(checks({ runtime: full })('memory').status).toBe('DEGRADED');
+    const leaking = vitals({ memory: { ...m, heapAfterGcBytes: [100, 110, 125, 130, 150, 170] } });
+    expect(checks({ runtime: leaking })('memory').message).toMatch(/grows after every major GC/);
+    const steady = vitals({ memory: { ...m, heapAfterGcBytes: [100, 104, 99, 103, 100, 102] } });
+    expect(checks({ runtime: steady })('memory').status).toBe('UP');
+  });
+
+  it('disk: DEGRADED when the backup disk is low', () => {
+    const low = backups({ disk: { freeBytes: 5, totalBytes: 10, checkedAt: '', low: true } });
+    expect(checks({ backups: low })('disk').status).toBe('DEGRADED');
+    expect(checks()('disk').status).toBe('UP');
+  });
+
+  it.each([
+    [{ eventLoopMaxMs: 0 }, /health.eventLoopMaxMs/],
+    [{ heapUsedFraction: 1.5 }, /health.heapUsedFraction/],
+    [{ downErrorRate: 0 }, /health.downErrorRate/],
+    [{ backupMaxAgeMs: -1 }, /health.backupMaxAgeMs/],
+  ])('rejects threshold %o naming the option', (t, message) => {
+    expect(() => resolveThresholds(t)).toThrow(message);
+  });
+});
+
+describe('heapGrowth', () => {
+  it('needs 5 collections that (nearly) all grew', () => {
+    expect(heapGrowth([1, 2, 3, 4])).toBeUndefined();
+    expect(heapGrowth([100, 110, 120, 130, 140])).toBeCloseTo(0.4);
+    expect(heapGrowth([100, 90, 120, 80, 140])).toBeUndefined();
+  });
+});
+
+describe('runtime, backup and capacity recommendations', () => {
+  const t = resolveThresholds();
+  const ids = (input: Partial<Parameters<typeof runtimeRecommendations>[0]>) =>
+    runtimeRecommendations({
+      runtime: vitals(),
+      backups: backups(),
+      trends: [],
+      thresholds: t,
+      ...input,
+    }).map((r) => r.id);
+
+  it('fires nothing on a healthy process (control)', () => {
+    expect(ids({})).toEqual([]);
+  });
+
+  it('event-loop blocking, with its evidence', () => {
+    const r = runtimeRecommendations({
+      runtime: vitals({ eventLoopDelay: { p50Ms: 1, p99Ms: 150, maxMs: 210 } }),
+      backups: backups(),
+      trends: [],
+      thresholds: t,
+    });
+    expect(r).toMatchObject([
+      {
+        id: 'event-loop-blocked',
+        evidence: {
+          metric: 'eventLoopDelayMaxMs',
+          value: 210,
+          threshold: 100,
+          window: '1s',
+          windowMs: 1000,
+        },
+      },
+    ]);
+    expect(
+      ids({ runtime: vitals({ eventLoopDelay: { p50Ms: 11, p99Ms: 20, maxMs: 30 } }) }),
+    ).toEqual(['event-loop-blocked']);
+  });
+
+  it('heap growing after GC, and GC pressure', () => {
+    const m = vitals().memory;
+    expect(
+      ids({ runtime: vitals({ memory: { ...m, heapAfterGcBytes: [100, 120, 140, 160, 180] } }) }),
+    ).toEqual(['heap-growing']);
+    const gc = vitals().gc;
+    expect(ids({ runtime: vitals({ gc: { ...gc, major: { count: 3, pauseMs: 150 } } }) })).toEqual([
+      'gc-pressure',
+    ]);
+    expect(ids({ runtime: vitals({ gc: { ...gc, minor: { count: 9, pauseMs: 20 } } }) })).toEqual(
+      [],
+    );
+  });
+
+  it('capacity running out at the current growth rate', () => {
+    const history = new CapacityHistory();
+    const res = (count: number) =>
+      [{ name: 'customers', count, limit: 1000, state: 'ok' }] as ResourceStatus[];
+    history.add(0, res(100));
+    history.add(30 * 60_000, res(500)); // +800 per hour: 500 left → ~37 min
+    const trends = history.trends(res(500));
+    expect(trends[0]?.perHour).toBeCloseTo(800);
+    const r = runtimeRecommendations({
+      runtime: undefined,
+      backups: backups(),
+      trends,
+      thresholds: t,
+    });
+    expect(r).toMatchObject([{ id: 'capacity-forecast:customers', severity: 'critical' }]);
+    expect(r[0]?.message).toMatch(/reaches its limit in about 38 min/);
+    const flat = new CapacityHistory();
+    flat.add(0, res(500));
+    flat.add(30 * 60_000, res(500));
+    expect(ids({ trends: flat.trends(res(500)) })).toEqual([]);
+  });
+
+  it('backups failing, stale, or short of disk', () => {
+    expect(ids({ backups: backups({ consecutiveFailures: 1 }) })).toEqual(['backups-failing']);
+    expect(
+      ids({
+        backups: backups({
+          scheduled: true,
+          pendingActivity: true,
+          lastGoodBackupAgeMs: 11 * 60_000,
+        }),
+      }),
+    ).toEqual(['backups-stale']);
+    expect(
+      ids({
+        backups: backups({ disk: { freeBytes: 1, totalBytes: 9, checkedAt: '', low: true } }),
+      }),
+    ).toEqual(['backup-disk-low']);
+  });
+});

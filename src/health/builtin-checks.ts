@@ -1,0 +1,271 @@
+import type { BackupStats } from '../backup/index.js';
+import type { ResourceStatus } from '../capacity/index.js';
+import { checkNumber } from '../core/index.js';
+import type { AggregateStats } from '../metrics/index.js';
+import type { RecoveryStats } from '../recovery/index.js';
+import type { RuntimeVitals } from '../runtime/index.js';
+import { FEW_CALLS, type Violation } from '../targets/index.js';
+import type { CheckGroup, CheckResult, HealthStatus } from './health-checks.js';
+
+/** Thresholds of the built-in checks. */
+export interface HealthThresholds {
+  /** Error rate (0..1, with at least 20 calls) at which health is DOWN. @defaultValue 0.5 */
+  downErrorRate?: number;
+  /** No good backup younger than this (while backups are scheduled) is DOWN. @defaultValue 86_400_000 (24 h) */
+  backupMaxAgeMs?: number;
+  /** Event-loop delay median at which the loop counts as blocked. @defaultValue 10 */
+  eventLoopP50Ms?: number;
+  /** Event-loop delay maximum (over one sampling interval) at which the loop counts as blocked. @defaultValue 100 */
+  eventLoopMaxMs?: number;
+  /** Heap used over the heap limit at which memory is DEGRADED. @defaultValue 0.9 */
+  heapUsedFraction?: number;
+  /** Growth of the heap after major GCs (first to last of at least 5) that counts as a leak. @defaultValue 0.2 */
+  heapGrowthFraction?: number;
+  /** Give-up rate of runs that failed at least once (5 or more) that is DEGRADED. @defaultValue 0.5 */
+  giveUpRate?: number;
+}
+
+/** Resolved thresholds. */
+export type ResolvedThresholds = Required<HealthThresholds>;
+
+/**
+ * Checks thresholds: each must be a positive number (fractions in (0, 1]).
+ * @throws RangeError naming the option, e.g. `health.eventLoopMaxMs`
+ */
+export function resolveThresholds(t: HealthThresholds = {}): ResolvedThresholds {
+  const fraction = (v: number, name: string) => {
+    if (typeof v !== 'number' || !(v > 0 && v <= 1)) {
+      throw new RangeError(`health.${name} must be a fraction in (0, 1], got ${String(v)}`);
+    }
+    return v;
+  };
+  return {
+    downErrorRate: fraction(t.downErrorRate ?? 0.5, 'downErrorRate'),
+    backupMaxAgeMs: checkNumber(t.backupMaxAgeMs ?? 86_400_000, 'health.backupMaxAgeMs', 1),
+    eventLoopP50Ms: checkNumber(t.eventLoopP50Ms ?? 10, 'health.eventLoopP50Ms', 0.001),
+    eventLoopMaxMs: checkNumber(t.eventLoopMaxMs ?? 100, 'health.eventLoopMaxMs', 0.001),
+    heapUsedFraction: fraction(t.heapUsedFraction ?? 0.9, 'heapUsedFraction'),
+    heapGrowthFraction: checkNumber(
+      t.heapGrowthFraction ?? 0.2,
+      'health.heapGrowthFraction',
+      0.001,
+    ),
+    giveUpRate: fraction(t.giveUpRate ?? 0.5, 'giveUpRate'),
+  };
+}
+
+/** What the built-in checks read; every reader is synchronous and cheap. */
+export interface HealthSource {
+  operations(): { overall: AggregateStats; violations: readonly Violation[] };
+  backups(): BackupStats;
+  recovery(): RecoveryStats;
+  capacity(): ResourceStatus[];
+  runtime(): RuntimeVitals | undefined;
+}
+
+/** A built-in check: the reasons it found (empty: UP) with the status they add up to. */
+type Finding = CheckResult & { details: { reasons: string[] } };
+
+function finding(
+  status: HealthStatus,
+  reasons: string[],
+  details: Record<string, unknown> = {},
+): Finding {
+  return {
+    status,
+    ...(reasons.length === 0 ? {} : { message: reasons.join('; ') }),
+    details: { ...details, reasons },
+  };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Keel's checks: [name, check, group]. */
+export function builtInChecks(
+  source: HealthSource,
+  t: ResolvedThresholds,
+): Array<[string, () => Finding, CheckGroup]> {
+  return [
+    [
+      'latency',
+      () => {
+        const { overall, violations } = source.operations();
+        if (overall.count === 0) {
+          return finding('UNKNOWN', ['no operations measured in the window yet']);
+        }
+        const reasons = violations
+          .filter((v) => v.slo !== undefined || v.metric !== 'errorRate')
+          .map((v) =>
+            v.slo === undefined
+              ? `${v.operation} ${v.metric} ${round(v.value)} is over its target ${round(v.threshold)}`
+              : `SLO ${v.slo} has spent its error budget`,
+          );
+        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, {
+          p95Ms: overall.p95Ms,
+          p99Ms: overall.p99Ms,
+        });
+      },
+      'readiness',
+    ],
+    [
+      'errors',
+      () => {
+        const { overall, violations } = source.operations();
+        const reasons: string[] = [];
+        let status: HealthStatus = 'UP';
+        if (overall.count >= FEW_CALLS && overall.errorRate >= t.downErrorRate) {
+          status = 'DOWN';
+          reasons.push(`${(overall.errorRate * 100).toFixed(0)}% of calls are failing`);
+        }
+        for (const v of violations) {
+          if (v.slo !== undefined || v.metric !== 'errorRate') continue;
+          if (status === 'UP') status = 'DEGRADED';
+          reasons.push(
+            `${v.operation} ${v.metric} ${round(v.value)} is over its target ${round(v.threshold)}`,
+          );
+        }
+        return finding(status, reasons, { errorRate: overall.errorRate, calls: overall.count });
+      },
+      'readiness',
+    ],
+    [
+      'backups',
+      () => {
+        const b = source.backups();
+        const reasons: string[] = [];
+        let status: HealthStatus = 'UP';
+        const degrade = (reason: string) => {
+          if (status === 'UP') status = 'DEGRADED';
+          reasons.push(reason);
+        };
+        if (b.consecutiveFailures > 0) {
+          degrade(`the last ${b.consecutiveFailures} backup attempt(s) failed`);
+        }
+        if (b.scheduled) {
+          const age = b.lastGoodBackupAgeMs ?? b.scheduledForMs ?? 0;
+          const intervalMs = b.intervalMinutes * 60_000;
+          if (b.pendingActivity && age > 2 * intervalMs) {
+            degrade(`no backup for ${Math.round(age / 60_000)} min while the app was active`);
+          }
+          if (
+            b.attempts > 0 &&
+            (b.lastGoodBackupAgeMs === null || b.lastGoodBackupAgeMs > t.backupMaxAgeMs)
+          ) {
+            status = 'DOWN';
+            reasons.push(
+              b.lastGoodBackupAgeMs === null
+                ? 'no backup has succeeded yet'
+                : `the last good backup is ${Math.round(b.lastGoodBackupAgeMs / 3_600_000)} h old`,
+            );
+          }
+        }
+        return finding(status, reasons, {
+          successRate: b.successRate,
+          lastGoodBackupAgeMs: b.lastGoodBackupAgeMs,
+        });
+      },
+      'readiness',
+    ],
+    [
+      'recovery',
+      () => {
+        const r = source.recovery();
+        const reasons = r.openBreakers.map(
+          (b) => `the circuit breaker of ${b.operation} is ${b.state}`,
+        );
+        for (const op of r.operations) {
+          const failing = op.recovered + op.gaveUp + op.degraded;
+          if (failing >= 5 && (op.gaveUp + op.degraded) / failing >= t.giveUpRate) {
+            reasons.push(
+              `${op.operation} gives up on ${op.gaveUp + op.degraded} of ${failing} failing runs`,
+            );
+          }
+        }
+        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, {
+          openBreakers: r.openBreakers.length,
+          gaveUp: r.gaveUp,
+        });
+      },
+      'readiness',
+    ],
+    [
+      'capacity',
+      () => {
+        const reasons = source
+          .capacity()
+          .filter((c) => c.state !== 'ok')
+          .map((c) => `${c.name} at ${c.count} of ${c.limit} (${c.state})`);
+        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons);
+      },
+      'readiness',
+    ],
+    [
+      'eventLoop',
+      () => {
+        const v = source.runtime();
+        if (v === undefined) return finding('UP', [], { sampled: false });
+        const d = v.eventLoopDelay;
+        const reasons: string[] = [];
+        if (d.p50Ms >= t.eventLoopP50Ms) {
+          reasons.push(`the event loop is delayed by ${d.p50Ms.toFixed(1)} ms at the median`);
+        } else if (d.maxMs >= t.eventLoopMaxMs) {
+          reasons.push(`the event loop was blocked for up to ${d.maxMs.toFixed(0)} ms`);
+        }
+        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, { ...d });
+      },
+      'liveness',
+    ],
+    [
+      'memory',
+      () => {
+        const v = source.runtime();
+        if (v === undefined) return finding('UP', [], { sampled: false });
+        const m = v.memory;
+        const reasons: string[] = [];
+        const used = m.heapUsedBytes / m.heapLimitBytes;
+        if (used >= t.heapUsedFraction) {
+          reasons.push(`the heap is at ${(used * 100).toFixed(0)}% of its limit`);
+        }
+        const growth = heapGrowth(m.heapAfterGcBytes);
+        if (growth !== undefined && growth >= t.heapGrowthFraction) {
+          reasons.push(
+            `the heap grows after every major GC (+${(growth * 100).toFixed(0)}% over the last ${m.heapAfterGcBytes.length})`,
+          );
+        }
+        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, {
+          heapUsedFraction: used,
+          rssBytes: m.rssBytes,
+        });
+      },
+      'liveness',
+    ],
+    [
+      'disk',
+      () => {
+        const b = source.backups();
+        const d = source.runtime()?.disk ?? null;
+        const low = b.disk?.low === true;
+        const free = b.disk?.freeBytes ?? d?.freeBytes;
+        return finding(
+          low ? 'DEGRADED' : 'UP',
+          low ? [`the backup disk is low on space (${free} bytes free)`] : [],
+          { freeBytes: free ?? null },
+        );
+      },
+      'readiness',
+    ],
+  ];
+}
+
+/**
+ * Growth of the heap after major GCs, first to last, when it grew at (nearly)
+ * every one of at least 5; `undefined` otherwise.
+ */
+export function heapGrowth(afterGc: readonly number[]): number | undefined {
+  if (afterGc.length < 5) return undefined;
+  let rises = 0;
+  for (let i = 1; i < afterGc.length; i++) if (afterGc[i]! > afterGc[i - 1]!) rises++;
+  if (rises < (afterGc.length - 1) * 0.8) return undefined;
+  const first = afterGc[0]!;
+  return first > 0 ? (afterGc[afterGc.length - 1]! - first) / first : undefined;
+}

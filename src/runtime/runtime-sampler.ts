@@ -1,0 +1,246 @@
+import { statfs } from 'node:fs/promises';
+import {
+  constants,
+  type EventLoopUtilization,
+  type IntervalHistogram,
+  monitorEventLoopDelay,
+  PerformanceObserver,
+  performance,
+} from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import { checkNumber } from '../core/index.js';
+
+/** Pause time and count of one kind of garbage collection over a sample. */
+export interface GcFigures {
+  count: number;
+  pauseMs: number;
+}
+
+/** One reading of the process's vitals; figures over an interval cover the last one. */
+export interface RuntimeVitals {
+  /** ISO time of the reading. */
+  sampledAt: string;
+  /** Length of the interval the rates and delays cover, ms. */
+  intervalMs: number;
+  memory: {
+    rssBytes: number;
+    heapUsedBytes: number;
+    heapTotalBytes: number;
+    /** V8's heap size limit. */
+    heapLimitBytes: number;
+    externalBytes: number;
+    arrayBuffersBytes: number;
+    /** Heap used right after each of the last major collections, oldest first (at most 30). */
+    heapAfterGcBytes: number[];
+  };
+  /** Event-loop delay over the interval (histogram reset every interval), ms. */
+  eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** Fraction 0..1 of the interval the event loop was busy. */
+  eventLoopUtilization: number;
+  /** Garbage-collection pauses over the interval, by kind. */
+  gc: { major: GcFigures; minor: GcFigures; incremental: GcFigures; weakcb: GcFigures };
+  /** CPU time over the interval as a percentage of one core (user + system). */
+  cpuPercent: number;
+  /** Handles and requests keeping the loop alive, by type (`process.getActiveResourcesInfo`). */
+  activeResources: Record<string, number>;
+  /** Free space of the backup directory's file system; `null` until read or when unreadable. */
+  disk: { path: string; freeBytes: number; totalBytes: number } | null;
+  /** What the sampling itself costs: time spent sampling over wall time, % of one core. */
+  samplingCpuPercent: number;
+  /** Time the last sample took, ms. */
+  lastSampleMs: number;
+}
+
+/** Options of a {@link RuntimeSampler}. */
+export interface RuntimeSamplerOptions {
+  /** How often to sample. @defaultValue 1_000 */
+  intervalMs?: number;
+  /** A path on the file system whose free space to read (the backup directory). */
+  diskPath?: string;
+  /** Called after each reading (e.g. to record capacity counts); a throw is ignored. */
+  onSample?: (vitals: RuntimeVitals) => void;
+}
+
+const GC_KINDS: Record<number, keyof RuntimeVitals['gc']> = {
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+const HEAP_AFTER_GC = 30;
+
+function zeroGc(): RuntimeVitals['gc'] {
+  return {
+    major: { count: 0, pauseMs: 0 },
+    minor: { count: 0, pauseMs: 0 },
+    incremental: { count: 0, pauseMs: 0 },
+    weakcb: { count: 0, pauseMs: 0 },
+  };
+}
+
+/**
+ * Samples the process's vitals on an unref'd timer: memory, event-loop delay
+ * (P50/P99/max per interval) and utilisation, GC pauses by kind, CPU, active
+ * handles, and the free space of the backup directory. It measures its own
+ * cost (`samplingCpuPercent`). Never throws into the application.
+ *
+ * @example
+ * const sampler = new RuntimeSampler({ intervalMs: 1_000, diskPath: 'backups' });
+ * sampler.start();
+ * sampler.latest()?.eventLoopDelay.p99Ms;
+ */
+export class RuntimeSampler {
+  readonly intervalMs: number;
+  readonly #diskPath: string | undefined;
+  readonly #onSample: ((vitals: RuntimeVitals) => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #delay: IntervalHistogram | undefined;
+  #gcObserver: PerformanceObserver | undefined;
+  #gc = zeroGc();
+  readonly #heapAfterGc: number[] = [];
+  #elu: EventLoopUtilization | undefined;
+  #cpu: NodeJS.CpuUsage | undefined;
+  #lastAt = 0;
+  #startedAt = 0;
+  #samplingMs = 0;
+  #latest: RuntimeVitals | undefined;
+  #disk: RuntimeVitals['disk'] = null;
+  readonly #history: RuntimeVitals[] = [];
+
+  /** @throws RangeError naming an invalid option */
+  constructor(options: RuntimeSamplerOptions = {}) {
+    this.intervalMs = checkNumber(options.intervalMs ?? 1_000, 'runtime.intervalMs', 10);
+    this.#diskPath = options.diskPath;
+    this.#onSample = options.onSample;
+  }
+
+  /** True while sampling. */
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Starts sampling (idempotent). The first figures come after one interval. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#delay = monitorEventLoopDelay({ resolution: 10 });
+    this.#delay.enable();
+    this.#gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? -1];
+        if (kind === undefined) continue;
+        this.#gc[kind].count++;
+        this.#gc[kind].pauseMs += entry.duration;
+        if (kind === 'major') {
+          this.#heapAfterGc.push(getHeapStatistics().used_heap_size);
+          if (this.#heapAfterGc.length > HEAP_AFTER_GC) this.#heapAfterGc.shift();
+        }
+      }
+    });
+    this.#gcObserver.observe({ entryTypes: ['gc'] });
+    this.#elu = performance.eventLoopUtilization();
+    this.#cpu = process.cpuUsage();
+    this.#lastAt = performance.now();
+    this.#startedAt = this.#lastAt;
+    this.#timer = setInterval(() => this.sample(), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops sampling; the latest figures stay readable. */
+  stop(): void {
+    if (this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#delay?.disable();
+    this.#gcObserver?.disconnect();
+  }
+
+  /** The latest reading, or `undefined` before the first. */
+  latest(): RuntimeVitals | undefined {
+    return this.#latest;
+  }
+
+  /** The last readings, oldest first (at most 120). */
+  history(): readonly RuntimeVitals[] {
+    return this.#history;
+  }
+
+  /**
+   * Takes a reading now (the timer calls this every interval). Never throws.
+   * @returns the reading, or `undefined` when the sampler is not running
+   */
+  sample(): RuntimeVitals | undefined {
+    if (this.#timer === undefined || this.#delay === undefined) return undefined;
+    const started = performance.now();
+    try {
+      const intervalMs = started - this.#lastAt;
+      const mem = process.memoryUsage();
+      const heap = getHeapStatistics();
+      const elu = performance.eventLoopUtilization(this.#elu);
+      this.#elu = performance.eventLoopUtilization();
+      const cpu = process.cpuUsage(this.#cpu);
+      this.#cpu = process.cpuUsage();
+      const d = this.#delay;
+      const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
+      const eventLoopDelay =
+        d.count === 0
+          ? { p50Ms: 0, p99Ms: 0, maxMs: 0 }
+          : { p50Ms: ms(d.percentile(50)), p99Ms: ms(d.percentile(99)), maxMs: ms(d.max) };
+      d.reset();
+      const activeResources: Record<string, number> = {};
+      for (const r of process.getActiveResourcesInfo()) {
+        activeResources[r] = (activeResources[r] ?? 0) + 1;
+      }
+      const gc = this.#gc;
+      this.#gc = zeroGc();
+      this.#lastAt = started;
+      const vitals: RuntimeVitals = {
+        sampledAt: new Date().toISOString(),
+        intervalMs,
+        memory: {
+          rssBytes: mem.rss,
+          heapUsedBytes: mem.heapUsed,
+          heapTotalBytes: mem.heapTotal,
+          heapLimitBytes: heap.heap_size_limit,
+          externalBytes: mem.external,
+          arrayBuffersBytes: mem.arrayBuffers,
+          heapAfterGcBytes: [...this.#heapAfterGc],
+        },
+        eventLoopDelay,
+        eventLoopUtilization: elu.utilization,
+        gc,
+        cpuPercent: intervalMs > 0 ? ((cpu.user + cpu.system) / 1000 / intervalMs) * 100 : 0,
+        activeResources,
+        disk: this.#disk,
+        samplingCpuPercent: 0,
+        lastSampleMs: 0,
+      };
+      this.#readDisk();
+      const took = performance.now() - started;
+      this.#samplingMs += took;
+      vitals.lastSampleMs = took;
+      vitals.samplingCpuPercent = (this.#samplingMs / Math.max(1, started - this.#startedAt)) * 100;
+      this.#latest = vitals;
+      this.#history.push(vitals);
+      if (this.#history.length > 120) this.#history.shift();
+      try {
+        this.#onSample?.(vitals);
+      } catch {
+        // the callback's problem, never the app's
+      }
+      return vitals;
+    } catch {
+      return this.#latest; // a failing reading never reaches the app
+    }
+  }
+
+  #readDisk(): void {
+    const path = this.#diskPath;
+    if (path === undefined) return;
+    statfs(path).then(
+      (s) => {
+        this.#disk = { path, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+      },
+      () => undefined, // not there yet (no backup so far): no reading
+    );
+  }
+}

@@ -1,0 +1,153 @@
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PerformanceMonitor, type PerformanceMonitorOptions } from '../src/index.js';
+
+let dir: string;
+const monitors: PerformanceMonitor[] = [];
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(join(tmpdir(), 'keel-health-'));
+});
+
+afterEach(async () => {
+  for (const m of monitors.splice(0)) await m.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+function monitor(options: PerformanceMonitorOptions = {}): PerformanceMonitor {
+  const m = new PerformanceMonitor({ backupDir: dir, ...options });
+  monitors.push(m);
+  return m;
+}
+
+/** Blocks the event loop for `ms` of busy work. */
+function block(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // busy
+  }
+}
+
+const waitFor = async (predicate: () => boolean, timeoutMs = 3_000) => {
+  const end = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('health of the monitor', () => {
+  it('carries the seed fields plus checks, liveness, readiness, memory and runtime', async () => {
+    // A busy test worker may pause its loop now and then: only the fields are checked here.
+    const m = monitor({
+      runtime: { intervalMs: 20 },
+      health: { eventLoopMaxMs: 60_000, eventLoopP50Ms: 60_000 },
+    });
+    m.recordOperation('save', 12);
+    await waitFor(() => m.runtime.latest() !== undefined);
+    const h = m.getSystemHealth();
+    expect(h).toMatchObject({ status: 'UP', liveness: 'UP', readiness: 'UP', totalOperations: 1 });
+    expect(h.checks.map((c) => c.name)).toEqual([
+      'latency',
+      'errors',
+      'backups',
+      'recovery',
+      'capacity',
+      'eventLoop',
+      'memory',
+      'disk',
+    ]);
+    expect(h.memory?.heapUsedBytes).toBeGreaterThan(0);
+    expect(h.memory?.heapLimitBytes).toBeGreaterThan(h.memory!.heapUsedBytes);
+    expect(h.runtime?.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(h.runtime?.samplingCpuPercent).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(h.runtime?.activeResources ?? {}).length).toBeGreaterThan(0);
+  });
+
+  it('a custom check that throws makes readiness DOWN with its message; liveness stays UP', async () => {
+    const m = monitor({ runtime: { enabled: false } });
+    m.recordOperation('save', 12);
+    m.health.register('database', () => {
+      throw new Error('ECONNREFUSED 127.0.0.1:5432');
+    });
+    const h = await m.checkHealth();
+    expect(h.status).toBe('DOWN');
+    expect(h.reasons).toContain('database: ECONNREFUSED 127.0.0.1:5432');
+    expect(h.liveness).toBe('UP');
+    const live = await m.checkHealth({ group: 'liveness' });
+    expect(live.status).toBe('UP');
+    expect(live.checks.map((c) => c.name)).toEqual(['eventLoop', 'memory']);
+    // The synchronous view keeps the last outcome of the app's check.
+    expect(m.getSystemHealth().status).toBe('DOWN');
+  });
+
+  it('a custom check that hangs is UNKNOWN after its timeout; a non-critical DOWN only degrades', async () => {
+    const m = monitor({ runtime: { enabled: false } });
+    m.recordOperation('save', 12);
+    m.health.register('search', () => new Promise(() => {}), { timeoutMs: 50 });
+    m.health.register('mailer', () => false, { critical: false });
+    const h = await m.checkHealth();
+    expect(h.checks.find((c) => c.name === 'search')?.status).toBe('UNKNOWN');
+    expect(h.status).toBe('DEGRADED');
+    expect(h.durationMs).toBeLessThan(2_000);
+  });
+
+  it('detects a 200 ms block of the event loop, and recommends about it', async () => {
+    const health = { eventLoopMaxMs: 150, eventLoopP50Ms: 60_000 };
+    const m = monitor({ runtime: { intervalMs: 50 }, health });
+    m.recordOperation('save', 12);
+    const loopStatus = () => m.getSystemHealth().checks.find((c) => c.name === 'eventLoop')?.status;
+    const blocked = () => (m.runtime.latest()?.eventLoopDelay.maxMs ?? 0) >= 150;
+    // Control: a sample of a free-running loop is UP, with no recommendation.
+    await waitFor(() => m.runtime.latest() !== undefined && !blocked());
+    expect(loopStatus()).toBe('UP');
+    expect(m.getPerformanceReport().recommendationDetails.map((r) => r.id)).not.toContain(
+      'event-loop-blocked',
+    );
+    block(200);
+    await waitFor(blocked); // within two intervals
+    expect(m.runtime.latest()?.eventLoopDelay.maxMs).toBeGreaterThanOrEqual(190);
+    expect(loopStatus()).toBe('DEGRADED');
+    const rec = m
+      .getPerformanceReport()
+      .recommendationDetails.find((r) => r.id === 'event-loop-blocked');
+    expect(rec?.evidence).toMatchObject({ metric: 'eventLoopDelayMaxMs', threshold: 150 });
+    // The figures are per interval: once the loop runs freely again, both go.
+    await waitFor(() => !blocked());
+    expect(loopStatus()).toBe('UP');
+    expect(m.getPerformanceReport().recommendationDetails.map((r) => r.id)).not.toContain(
+      'event-loop-blocked',
+    );
+  });
+
+  it('sampling can be turned off, and close stops it', async () => {
+    const off = monitor({ runtime: { enabled: false } });
+    expect(off.runtime.running).toBe(false);
+    expect(off.getSystemHealth()).toMatchObject({ memory: null, runtime: null });
+    const on = monitor({ runtime: { intervalMs: 20 } });
+    expect(on.runtime.running).toBe(true);
+    await on.close();
+    expect(on.runtime.running).toBe(false);
+  });
+
+  it('rejects invalid thresholds naming the option', () => {
+    expect(() => monitor({ health: { eventLoopMaxMs: -1 } })).toThrow(/health.eventLoopMaxMs/);
+    expect(() => monitor({ runtime: { intervalMs: 1 } })).toThrow(/runtime.intervalMs/);
+  });
+
+  it('getSystemHealth reflects a new recording at once (the cache never hides a change)', () => {
+    const clock = { t: 0, now: () => clock.t };
+    const m = monitor({ clock, runtime: { enabled: false } });
+    m.recordOperation('save', 10);
+    expect(m.getSystemHealth().totalOperations).toBe(1);
+    m.recordOperation('save', 500);
+    m.recordOperation('save', 500);
+    const h = m.getSystemHealth();
+    expect(h.totalOperations).toBe(3);
+    expect(h.status).toBe('DEGRADED');
+    m.targets.set('save', { latencyMs: 1_000 });
+    expect(m.getSystemHealth().status).toBe('UP');
+  });
+});
