@@ -24,6 +24,7 @@ import { type Clock, checkCount, checkDurationMs, systemClock, toEpochMs } from 
 import {
   builtInChecks,
   CapacityHistory,
+  type CapacityTrend,
   type CheckGroup,
   type CheckOutcome,
   HealthChecks,
@@ -62,6 +63,7 @@ import {
 import { RuntimeSampler, type RuntimeVitals } from './runtime/index.js';
 import {
   buildReport,
+  type CapacityFinding,
   defineSlo,
   findViolations,
   type PerformanceReport,
@@ -259,15 +261,15 @@ export class PerformanceMonitor implements AsyncDisposable {
     this.runtime = new RuntimeSampler({
       ...(runtime.intervalMs === undefined ? {} : { intervalMs: runtime.intervalMs }),
       diskPath: options.backupDir ?? 'backups',
-      onSample: () => this.#capacityHistory.add(this.#clock.now(), this.capacity.list()),
+      onSample: () => this.#capacityTrends(),
     });
-    if (runtime.enabled !== false) this.runtime.start();
     this.health = new HealthChecks(this.#clock);
     const source: HealthSource = {
       operations: () => this.#operationsView(),
       backups: () => this.backups.stats(),
       recovery: () => this.recovery.stats(),
       capacity: () => this.capacity.list(),
+      capacityTrends: () => this.#capacityTrends(),
       runtime: () => this.runtime.latest(),
     };
     for (const [name, check, group] of builtInChecks(source, this.#thresholds)) {
@@ -290,6 +292,8 @@ export class PerformanceMonitor implements AsyncDisposable {
         ? {}
         : { minFreeBytes: options.backupMinFreeBytes }),
     });
+    // Last: every option is valid by now, so a throwing constructor leaves no timer behind.
+    if (options.runtime?.enabled !== false) this.runtime.start();
   }
 
   // ---- timing -------------------------------------------------------------
@@ -402,17 +406,34 @@ export class PerformanceMonitor implements AsyncDisposable {
       snapshot,
       targets: this.targets,
       slos: this.getSloStatuses(),
-      capacity: this.capacity.list(),
+      capacity: this.#capacityFindings(),
       metricOverflows: this.metrics.overflows(),
       generatedAt: new Date(toEpochMs(this.#clock, snapshot.takenAtMs)),
       recovery: recoveryRecommendations(this.recovery.stats()),
       extraRecommendations: runtimeRecommendations({
         runtime: this.runtime.latest(),
         backups: this.backups.stats(),
-        trends: this.#capacityHistory.trends(this.capacity.list()),
+        trends: this.#capacityTrends(),
         thresholds: this.#thresholds,
       }),
     });
+  }
+
+  /**
+   * Growth of each capacity resource over the last hour. Counts are noted at
+   * every runtime sample and every health or report read (at most every 5 s),
+   * so trends exist with sampling off too.
+   */
+  #capacityTrends(): CapacityTrend[] {
+    const resources = this.capacity.list();
+    this.#capacityHistory.add(this.#clock.now(), resources);
+    return this.#capacityHistory.trends(resources);
+  }
+
+  /** Capacity resources with the time left at their current growth. */
+  #capacityFindings(): CapacityFinding[] {
+    const left = new Map(this.#capacityTrends().map((t) => [t.name, t.timeLeftMs]));
+    return this.capacity.list().map((r) => ({ ...r, timeLeftMs: left.get(r.name) ?? null }));
   }
 
   /**
@@ -425,7 +446,9 @@ export class PerformanceMonitor implements AsyncDisposable {
     violations: Violation[];
     snapshot: OperationsSnapshot;
   } {
-    const stamp = `${this.operations.recordedCount()}:${this.operations.epoch}:${this.targets.version}:${this.#slos.length}`;
+    // Time-dependent figures (throughput, checkedAt) are at most a second of clock time old.
+    const second = Math.floor(this.#clock.now() / 1000);
+    const stamp = `${this.operations.recordedCount()}:${this.operations.epoch}:${second}:${this.targets.version}:${this.#slos.length}`;
     const cached = this.#opsView;
     if (cached !== undefined && cached.stamp === stamp) {
       return {

@@ -76,6 +76,11 @@ export interface BackupStats {
   scheduled: boolean;
   /** The schedule runs and there was activity since the last backup of the app state. */
   pendingActivity: boolean;
+  /**
+   * How long that unsaved activity has waited for a backup, ms (from when it
+   * was first seen, at a tick or a stats read); `null` when nothing waits.
+   */
+  pendingForMs: number | null;
   /** How long the schedule has run, ms; `null` when it is not running. */
   scheduledForMs: number | null;
   /** Retention runs that failed (the backups they would have removed are still there). */
@@ -156,6 +161,8 @@ export class BackupService {
   #timer: NodeJS.Timeout | undefined;
   #provider: BackupProvider | undefined;
   #backedUpActivity = Number.NaN;
+  /** When unsaved activity was first seen (wall ms), or undefined. */
+  #pendingSinceMs: number | undefined;
   #scheduledAt: Date | undefined;
 
   /** Fires after each successful backup. */
@@ -369,7 +376,10 @@ export class BackupService {
       lastGoodBackupAgeMs:
         this.#lastSuccess === undefined ? null : now - this.#lastSuccess.getTime(),
       running: this.#running !== undefined,
-      pendingActivity: this.#timer !== undefined && this.#activity() !== this.#backedUpActivity,
+      pendingActivity: this.#pendingSince(now) !== undefined,
+      pendingForMs: ((since) => (since === undefined ? null : now - since))(
+        this.#pendingSince(now),
+      ),
       scheduledForMs: this.#scheduledAt === undefined ? null : now - this.#scheduledAt.getTime(),
       pruneFailures: this.#pruneFailures,
       scheduled: this.scheduled,
@@ -401,7 +411,18 @@ export class BackupService {
     return this.#disk;
   }
 
+  /** When the unsaved activity (if any) was first seen; notes it now if it is new. */
+  #pendingSince(now: number): number | undefined {
+    if (this.#timer === undefined || this.#activity() === this.#backedUpActivity) {
+      this.#pendingSinceMs = undefined;
+      return undefined;
+    }
+    this.#pendingSinceMs ??= now;
+    return this.#pendingSinceMs;
+  }
+
   async #tick(): Promise<void> {
+    this.#pendingSince(this.#now().getTime());
     const provider = this.#provider;
     // Idle, or a backup still running: skip; the next tick catches up (bursts coalesce).
     if (provider === undefined || this.#running !== undefined) return;
@@ -449,7 +470,10 @@ export class BackupService {
       this.#streaks.set(contentType ?? 'application/json', 0);
       if (contentType === undefined) this.#lastSuccess = startedAt;
       // Only the app's own state (scheduled or final backups) clears the activity mark.
-      if (reason === 'scheduled' || reason === 'final') this.#backedUpActivity = activity;
+      if (reason === 'scheduled' || reason === 'final') {
+        this.#backedUpActivity = activity;
+        this.#pendingSinceMs = undefined;
+      }
       this.#lastStoredBytes = info.storedBytes;
       this.#record({
         at: startedAt.toISOString(),

@@ -27,6 +27,7 @@ const backups = (over: Partial<BackupStats> = {}): BackupStats => ({
   running: false,
   scheduled: false,
   pendingActivity: false,
+  pendingForMs: null,
   scheduledForMs: null,
   pruneFailures: 0,
   intervalMinutes: 5,
@@ -73,6 +74,7 @@ function checks(over: Partial<{ [K in keyof HealthSource]: ReturnType<HealthSour
       over.recovery ??
       ({ openBreakers: [], operations: [], gaveUp: 0 } as unknown as RecoveryStats),
     capacity: () => over.capacity ?? [],
+    capacityTrends: () => over.capacityTrends ?? [],
     runtime: () => over.runtime,
   };
   const all = Object.fromEntries(
@@ -135,25 +137,17 @@ describe('built-in checks', () => {
       attempts: 3,
       lastGoodBackupAgeMs: 60_000,
     };
-    expect(
-      checks({ backups: backups({ ...scheduled, pendingActivity: true }) })('backups').status,
-    ).toBe('UP');
-    const stale = backups({
-      ...scheduled,
-      pendingActivity: true,
-      lastGoodBackupAgeMs: 11 * 60_000,
-    });
-    expect(checks({ backups: stale })('backups')).toMatchObject({ status: 'DEGRADED' });
-    const idle = backups({
-      ...scheduled,
-      pendingActivity: false,
-      lastGoodBackupAgeMs: 11 * 60_000,
-    });
-    expect(checks({ backups: idle })('backups').status).toBe('UP'); // idle: no backup is due
-    const old = backups({ ...scheduled, lastGoodBackupAgeMs: 25 * 3_600_000 });
-    expect(checks({ backups: old })('backups').status).toBe('DOWN');
-    const never = backups({ ...scheduled, lastGoodBackupAgeMs: null, consecutiveFailures: 3 });
-    expect(checks({ backups: never })('backups').status).toBe('DOWN');
+    const waiting = (ms: number | null, over: Partial<BackupStats> = {}) =>
+      checks({
+        backups: backups({ ...scheduled, pendingActivity: ms !== null, pendingForMs: ms, ...over }),
+      })('backups').status;
+    expect(waiting(9 * 60_000)).toBe('UP'); // under two intervals
+    expect(waiting(11 * 60_000)).toBe('DEGRADED');
+    // An app that was idle for hours and just did one thing is not late.
+    expect(waiting(1_000, { lastGoodBackupAgeMs: 5 * 3_600_000 })).toBe('UP');
+    expect(waiting(null, { lastGoodBackupAgeMs: 48 * 3_600_000 })).toBe('UP'); // idle: nothing to save
+    expect(waiting(25 * 3_600_000, { lastGoodBackupAgeMs: 26 * 3_600_000 })).toBe('DOWN');
+    expect(waiting(25 * 3_600_000, { lastGoodBackupAgeMs: null })).toBe('DOWN');
   });
 
   it('recovery: DEGRADED while a breaker is open or runs keep giving up', () => {
@@ -184,6 +178,30 @@ describe('built-in checks', () => {
     expect(checks({ capacity: at('ok') })('capacity').status).toBe('UP');
     expect(checks({ capacity: at('warning') })('capacity').status).toBe('DEGRADED');
     expect(checks({ capacity: at('exceeded') })('capacity').status).toBe('DEGRADED');
+  });
+
+  it('capacity: DEGRADED when the limit is less than an hour away at the current growth', () => {
+    const res = [{ name: 'customers', count: 500, limit: 1000, state: 'ok' }] as ResourceStatus[];
+    const trend = (timeLeftMs: number | null) => [
+      { name: 'customers', perHour: 100, timeLeftMs, state: 'ok' as const },
+    ];
+    expect(checks({ capacity: res, capacityTrends: trend(2 * 3_600_000) })('capacity').status).toBe(
+      'UP',
+    );
+    expect(checks({ capacity: res, capacityTrends: trend(null) })('capacity').status).toBe('UP');
+    expect(checks({ capacity: res, capacityTrends: trend(30 * 60_000) })('capacity')).toMatchObject(
+      {
+        status: 'DEGRADED',
+        message: 'customers reaches its limit in about 30 min at its current growth',
+      },
+    );
+  });
+
+  it("disk: the sampler's reading counts too, before any backup", () => {
+    const d = vitals({ disk: { path: '/b', freeBytes: 50 * 1_048_576, totalBytes: 1e12 } });
+    expect(checks({ runtime: d })('disk').status).toBe('DEGRADED');
+    const roomy = vitals({ disk: { path: '/b', freeBytes: 5e11, totalBytes: 1e12 } });
+    expect(checks({ runtime: roomy })('disk').status).toBe('UP');
   });
 
   it('eventLoop: DEGRADED at a 10 ms median or a 100 ms maximum', () => {
@@ -308,15 +326,26 @@ describe('runtime, backup and capacity recommendations', () => {
     expect(ids({ trends: flat.trends(res(500)) })).toEqual([]);
   });
 
+  it('no capacity forecast for a resource the capacity rule already covers', () => {
+    const trends = [
+      { name: 'customers', perHour: 500, timeLeftMs: 600_000, state: 'warning' as const },
+    ];
+    expect(ids({ trends })).toEqual([]);
+  });
+
   it('backups failing, stale, or short of disk', () => {
     expect(ids({ backups: backups({ consecutiveFailures: 1 }) })).toEqual(['backups-failing']);
+    // Failing and stale at once: one recommendation, not two.
+    const both = {
+      consecutiveFailures: 2,
+      scheduled: true,
+      pendingActivity: true,
+      pendingForMs: 3_600_000,
+    };
+    expect(ids({ backups: backups(both) })).toEqual(['backups-failing']);
     expect(
       ids({
-        backups: backups({
-          scheduled: true,
-          pendingActivity: true,
-          lastGoodBackupAgeMs: 11 * 60_000,
-        }),
+        backups: backups({ scheduled: true, pendingActivity: true, pendingForMs: 11 * 60_000 }),
       }),
     ).toEqual(['backups-stale']);
     expect(

@@ -6,6 +6,7 @@ import type { RecoveryStats } from '../recovery/index.js';
 import type { RuntimeVitals } from '../runtime/index.js';
 import { FEW_CALLS, type Violation } from '../targets/index.js';
 import type { CheckGroup, CheckResult, HealthStatus } from './health-checks.js';
+import { type CapacityTrend, diskFree } from './recommendations.js';
 
 /** Thresholds of the built-in checks. */
 export interface HealthThresholds {
@@ -23,6 +24,10 @@ export interface HealthThresholds {
   heapGrowthFraction?: number;
   /** Give-up rate of runs that failed at least once (5 or more) that is DEGRADED. @defaultValue 0.5 */
   giveUpRate?: number;
+  /** Free space of the backup disk under which it is low. @defaultValue 104_857_600 (100 MiB, as backupMinFreeBytes) */
+  diskMinFreeBytes?: number;
+  /** A resource whose limit is nearer than this at its current growth is DEGRADED. @defaultValue 3_600_000 (1 h) */
+  capacityTimeLeftMs?: number;
 }
 
 /** Resolved thresholds. */
@@ -51,6 +56,12 @@ export function resolveThresholds(t: HealthThresholds = {}): ResolvedThresholds 
       0.001,
     ),
     giveUpRate: fraction(t.giveUpRate ?? 0.5, 'giveUpRate'),
+    diskMinFreeBytes: checkNumber(t.diskMinFreeBytes ?? 104_857_600, 'health.diskMinFreeBytes', 0),
+    capacityTimeLeftMs: checkNumber(
+      t.capacityTimeLeftMs ?? 3_600_000,
+      'health.capacityTimeLeftMs',
+      0,
+    ),
   };
 }
 
@@ -60,6 +71,8 @@ export interface HealthSource {
   backups(): BackupStats;
   recovery(): RecoveryStats;
   capacity(): ResourceStatus[];
+  /** Growth of each resource over the last hour. */
+  capacityTrends(): CapacityTrend[];
   runtime(): RuntimeVitals | undefined;
 }
 
@@ -141,21 +154,20 @@ export function builtInChecks(
         if (b.consecutiveFailures > 0) {
           degrade(`the last ${b.consecutiveFailures} backup attempt(s) failed`);
         }
-        if (b.scheduled) {
-          const age = b.lastGoodBackupAgeMs ?? b.scheduledForMs ?? 0;
+        // Only unsaved activity makes a backup due: an idle app skips backups by design.
+        const waiting = b.pendingForMs;
+        if (b.scheduled && waiting !== null) {
           const intervalMs = b.intervalMinutes * 60_000;
-          if (b.pendingActivity && age > 2 * intervalMs) {
-            degrade(`no backup for ${Math.round(age / 60_000)} min while the app was active`);
+          if (waiting > 2 * intervalMs) {
+            degrade(`changes have waited ${Math.round(waiting / 60_000)} min for a backup`);
           }
-          if (
-            b.attempts > 0 &&
-            (b.lastGoodBackupAgeMs === null || b.lastGoodBackupAgeMs > t.backupMaxAgeMs)
-          ) {
+          const age = b.lastGoodBackupAgeMs;
+          if (waiting > t.backupMaxAgeMs && (age === null || age > t.backupMaxAgeMs)) {
             status = 'DOWN';
             reasons.push(
-              b.lastGoodBackupAgeMs === null
-                ? 'no backup has succeeded yet'
-                : `the last good backup is ${Math.round(b.lastGoodBackupAgeMs / 3_600_000)} h old`,
+              age === null
+                ? `no backup has succeeded while changes waited ${Math.round(waiting / 3_600_000)} h`
+                : `the last good backup is ${Math.round(age / 3_600_000)} h old and changes are waiting`,
             );
           }
         }
@@ -195,6 +207,15 @@ export function builtInChecks(
           .capacity()
           .filter((c) => c.state !== 'ok')
           .map((c) => `${c.name} at ${c.count} of ${c.limit} (${c.state})`);
+        for (const trend of source.capacityTrends()) {
+          if (trend.state !== 'ok' || trend.timeLeftMs === null) continue;
+          if (trend.timeLeftMs < t.capacityTimeLeftMs) {
+            const minutes = Math.max(1, Math.round(trend.timeLeftMs / 60_000));
+            reasons.push(
+              `${trend.name} reaches its limit in about ${minutes} min at its current growth`,
+            );
+          }
+        }
         return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons);
       },
       'readiness',
@@ -243,13 +264,12 @@ export function builtInChecks(
       'disk',
       () => {
         const b = source.backups();
-        const d = source.runtime()?.disk ?? null;
-        const low = b.disk?.low === true;
-        const free = b.disk?.freeBytes ?? d?.freeBytes;
+        const v = source.runtime();
+        const low = diskFree(b, v, t);
         return finding(
-          low ? 'DEGRADED' : 'UP',
-          low ? [`the backup disk is low on space (${free} bytes free)`] : [],
-          { freeBytes: free ?? null },
+          low === undefined ? 'UP' : 'DEGRADED',
+          low === undefined ? [] : [`the backup disk is low on space (${low} bytes free)`],
+          { freeBytes: b.disk?.freeBytes ?? v?.disk?.freeBytes ?? null },
         );
       },
       'readiness',

@@ -83,26 +83,50 @@ describe('HealthChecks', () => {
     expect((await pending).status).toBe('UP');
   });
 
-  it('caches a result for its time to live', async () => {
+  it('caches a result for its time to live, then revalidates in the background', async () => {
+    vi.useFakeTimers();
     const clock = { t: 0, now: () => clock.t };
     const h = new HealthChecks(clock);
     let calls = 0;
+    let answer: 'UP' | 'DEGRADED' = 'UP';
     h.register(
       'slow_dependency',
-      () => {
+      async () => {
         calls++;
-        return { status: 'UP' };
+        await new Promise((r) => setTimeout(r, 300));
+        return { status: answer };
       },
       { cacheTtlMs: 5_000 },
     );
-    await h.run();
+    const first = h.run();
+    await vi.advanceTimersByTimeAsync(300);
+    await first;
     clock.t = 4_999;
-    const second = await h.run();
-    expect(second.checks[0]?.cached).toBe(true);
+    expect((await h.run()).checks[0]).toMatchObject({ cached: true, status: 'UP' });
     expect(calls).toBe(1);
     clock.t = 5_000;
-    await h.run();
-    expect(calls).toBe(2);
+    answer = 'DEGRADED';
+    // Past the TTL the probe still answers at once, with the last result…
+    const stale = await h.run();
+    expect(stale.checks[0]).toMatchObject({ cached: true, status: 'UP' });
+    expect(calls).toBe(2); // …while the check runs again
+    await vi.advanceTimersByTimeAsync(300);
+    expect((await h.run()).checks[0]?.status).toBe('DEGRADED');
+  });
+
+  it('concurrent probes share one run of a check', async () => {
+    vi.useFakeTimers();
+    const h = new HealthChecks();
+    let calls = 0;
+    h.register('db', async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 100));
+      return true;
+    });
+    const all = Promise.all([h.run(), h.run(), h.run()]);
+    await vi.advanceTimersByTimeAsync(100);
+    await all;
+    expect(calls).toBe(1);
   });
 
   it('liveness never holds app checks: a failing dependency leaves it UP', async () => {

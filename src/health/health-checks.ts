@@ -29,7 +29,12 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** A non-critical check that is DOWN makes the whole DEGRADED, not DOWN. @defaultValue true */
   critical?: boolean;
-  /** Reuse a result for this long (ms), so a probe never waits on a slow dependency. @defaultValue 0 */
+  /**
+   * Reuse a result for this long (ms). Past it, a probe still gets the last
+   * result at once while the check runs again in the background (stale while
+   * revalidate), so a probe never waits on a slow dependency once the check
+   * has answered. @defaultValue 0 (run on every probe)
+   */
   cacheTtlMs?: number;
 }
 
@@ -69,6 +74,8 @@ interface Entry {
   timeoutMs: number;
   cacheTtlMs: number;
   cached: { at: number; outcome: CheckOutcome } | undefined;
+  /** The run in progress: concurrent probes share it. */
+  inflight: Promise<CheckOutcome> | undefined;
 }
 
 const RANK: Record<HealthStatus, number> = { UP: 0, UNKNOWN: 1, DEGRADED: 2, DOWN: 3 };
@@ -210,15 +217,32 @@ export class HealthChecks {
       timeoutMs,
       cacheTtlMs,
       cached: undefined,
+      inflight: undefined,
     });
     return { [Symbol.dispose]: () => void this.unregister(name) };
   }
 
-  async #runOne(e: Entry): Promise<CheckOutcome> {
-    const now = this.#clock.now();
-    if (e.cached !== undefined && e.cacheTtlMs > 0 && now - e.cached.at < e.cacheTtlMs) {
-      return { ...e.cached.outcome, cached: true };
+  #runOne(e: Entry): Promise<CheckOutcome> {
+    const cached = e.cached;
+    if (cached !== undefined && e.cacheTtlMs > 0) {
+      if (this.#clock.now() - cached.at >= e.cacheTtlMs) this.#refresh(e); // in the background
+      return Promise.resolve({ ...cached.outcome, cached: true });
     }
+    return this.#refresh(e);
+  }
+
+  /** Runs a check, or joins the run already in progress. */
+  #refresh(e: Entry): Promise<CheckOutcome> {
+    if (e.inflight === undefined) {
+      e.inflight = this.#execute(e).finally(() => {
+        e.inflight = undefined;
+      });
+    }
+    return e.inflight;
+  }
+
+  async #execute(e: Entry): Promise<CheckOutcome> {
+    const now = this.#clock.now();
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<CheckResult>((resolve) => {

@@ -11,6 +11,8 @@ export interface CapacityTrend {
   perHour: number;
   /** Time until the limit at this rate, ms; `null` when not growing. */
   timeLeftMs: number | null;
+  /** The resource's state now. */
+  state: ResourceStatus['state'];
 }
 
 const HOUR = 3_600_000;
@@ -22,8 +24,12 @@ const HOUR = 3_600_000;
 export class CapacityHistory {
   readonly #points = new Map<string, Array<{ at: number; count: number }>>();
 
-  /** Adds the current counts at clock reading `at` (ms). */
+  #lastAt = Number.NEGATIVE_INFINITY;
+
+  /** Adds the current counts at clock reading `at` (ms); at most one point per 5 s. */
   add(at: number, resources: readonly ResourceStatus[]): void {
+    if (at - this.#lastAt < 5_000) return;
+    this.#lastAt = at;
     for (const r of resources) {
       let list = this.#points.get(r.name);
       if (list === undefined) {
@@ -52,6 +58,7 @@ export class CapacityHistory {
         name: r.name,
         perHour,
         timeLeftMs: timeLeftMs === null ? null : Math.max(0, timeLeftMs),
+        state: r.state,
       });
     }
     return out;
@@ -59,6 +66,20 @@ export class CapacityHistory {
 }
 
 const NOW = { window: 'now', windowMs: null } as const;
+
+/**
+ * Free bytes of the backup disk when it is low — by the backup service's
+ * reading (also low under twice the last backup) or the sampler's — else undefined.
+ */
+export function diskFree(
+  b: BackupStats,
+  v: RuntimeVitals | undefined,
+  t: ResolvedThresholds,
+): number | undefined {
+  if (b.disk?.low === true) return b.disk.freeBytes;
+  if (v?.disk != null && v.disk.freeBytes < t.diskMinFreeBytes) return v.disk.freeBytes;
+  return undefined;
+}
 
 function duration(ms: number): string {
   if (ms >= 2 * HOUR) return `${Math.round(ms / HOUR)} h`;
@@ -135,6 +156,8 @@ export function runtimeRecommendations(input: {
     }
   }
   for (const trend of input.trends) {
+    // A resource already at its warning level has the capacity rule (with the time left in it).
+    if (trend.state !== 'ok') continue;
     if (trend.timeLeftMs === null || trend.timeLeftMs > 24 * HOUR) continue;
     out.push({
       id: `capacity-forecast:${trend.name}`,
@@ -171,32 +194,39 @@ export function runtimeRecommendations(input: {
           : 'look at monitor.backups.stats().history for the error of each attempt',
     });
   }
-  if (b.scheduled && b.pendingActivity) {
-    const age = b.lastGoodBackupAgeMs ?? b.scheduledForMs ?? 0;
+  // Stale only when not already failing: one problem, one recommendation.
+  if (b.scheduled && b.pendingForMs !== null && b.consecutiveFailures === 0) {
+    const waiting = b.pendingForMs;
     const intervalMs = b.intervalMinutes * 60_000;
-    if (age > 2 * intervalMs) {
+    if (waiting > 2 * intervalMs) {
       out.push({
         id: 'backups-stale',
         severity: 'warning',
         title: 'Backups are stale',
-        message: `No backup for ${duration(age)} while the app was active (every ${b.intervalMinutes} min expected).`,
+        message: `Changes have waited ${duration(waiting)} for a backup (one every ${b.intervalMinutes} min expected).`,
         evidence: {
-          metric: 'lastGoodBackupAgeMs',
-          value: age,
+          metric: 'unsavedActivityAgeMs',
+          value: waiting,
           threshold: 2 * intervalMs,
           ...NOW,
         },
-        action: 'check that the backup provider answers and that backups are not failing',
+        action: 'check that the backup provider answers and that the backup service runs',
       });
     }
   }
-  if (b.disk?.low === true) {
+  const free = diskFree(b, v, t);
+  if (free !== undefined) {
     out.push({
       id: 'backup-disk-low',
       severity: 'warning',
       title: 'The backup disk is running out of space',
-      message: `The backup disk has ${(b.disk.freeBytes / 1_048_576).toFixed(0)} MiB free: the next backups may not fit.`,
-      evidence: { metric: 'backupDiskFreeBytes', value: b.disk.freeBytes, threshold: 0, ...NOW },
+      message: `The backup disk has ${(free / 1_048_576).toFixed(0)} MiB free: the next backups may not fit.`,
+      evidence: {
+        metric: 'backupDiskFreeBytes',
+        value: free,
+        threshold: t.diskMinFreeBytes,
+        ...NOW,
+      },
       action:
         'free space, move backupDir to a larger disk, or keep fewer backups (backupRetention)',
     });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { OperationRegistry, OVERFLOW_OPERATION } from './operation-registry.js';
 
@@ -264,5 +265,33 @@ describe('OperationRegistry', () => {
     for (let i = 0; i < 5; i++) op.record(10, false);
     expect(ops.goodEvents('a', 200)).toEqual({ total: 100, bad: 10 });
     expect(ops.goodEvents(undefined, undefined)).toEqual({ total: 100, bad: 5 });
+  });
+});
+
+describe('OperationRegistry.recordedCount', () => {
+  it('counts every value ever recorded, across slices, rotations and retirement (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            op: fc.integer({ min: 0, max: 3 }),
+            ok: fc.boolean(),
+            advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 25 * MINUTE })),
+          }),
+          { maxLength: 200 },
+        ),
+        (steps) => {
+          const clock = fakeClock();
+          const r = registry(clock, { windowMinutes: 5, sliceMinutes: 1 });
+          steps.forEach((s, i) => {
+            clock.t += s.advanceMs;
+            r.operation(`op${s.op}`).record(i % 50, s.ok);
+            expect(r.recordedCount()).toBe(i + 1);
+          });
+          r.close();
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });

@@ -248,16 +248,17 @@ export class OperationRegistry {
   }
 
   /** Every value recorded since start, over all operations: a cheap activity fingerprint. */
-  /** The current slice's number: it changes when the window moves. */
+  /** The current slice's number, brought up to the clock's time: it changes when the window moves. */
   get epoch(): number {
+    this.#slices.advance(this.#slices.clock.now());
     return this.#slices.epoch;
   }
 
   recordedCount(): number {
     let total = 0;
     for (const op of this.#all()) {
-      for (const slot of op.slots) total += slot.ok.count + (slot.failed?.count ?? 0);
-      total += op.retiredOk.count + (op.retiredFailed?.count ?? 0);
+      const c = op.current;
+      total += op.closedCount + c.ok.count + (c.failed?.count ?? 0);
     }
     return total;
   }

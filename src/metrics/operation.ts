@@ -42,6 +42,8 @@ export class Operation {
   readonly kind: string;
   /** Clock reading of the first record. */
   readonly createdAtMs: number;
+  /** @internal values recorded in slices that closed (in the window or retired). */
+  closedCount = 0;
   /** Slot of the current slice (hot path). */
   current: WindowSlot;
   /** @internal slots of the window, indexed by `epoch % length`. */
@@ -212,6 +214,9 @@ export class Operation {
   /** Retires slices that left the window into the lifetime totals. */
   #rotate(): void {
     const epoch = this.#slices.epoch;
+    // The current slice closes: its count is final from here on.
+    const old = this.current;
+    if (old.epoch !== epoch) this.closedCount += old.ok.count + (old.failed?.count ?? 0);
     const n = this.slots.length;
     for (const slot of this.slots) {
       if (slot.epoch >= 0 && slot.epoch <= epoch - n) this.#retire(slot);

@@ -51,7 +51,9 @@ export function recoveryRecommendations(stats: RecoveryStats): {
           : 'check the dependency behind it; the breaker closes by itself after a successful trial call',
     });
   }
+  const open = new Set(stats.openBreakers.map((b) => b.operation));
   for (const op of stats.operations) {
+    if (open.has(op.operation)) continue; // its open breaker already says it: one recommendation
     const failingRuns = op.recovered + op.gaveUp + op.degraded;
     if (failingRuns < FEW_FAILING_RUNS) continue;
     const rate = (op.gaveUp + op.degraded) / failingRuns;

@@ -35,6 +35,8 @@ export interface CapacityFinding {
   limit: number;
   utilization: number;
   state: 'ok' | 'warning' | 'exceeded';
+  /** Time until the limit at the current growth rate, ms, when known and growing. */
+  timeLeftMs?: number | null;
 }
 
 /** A custom metric that dropped label sets past its series limit. */
@@ -239,11 +241,21 @@ function capacity(findings: readonly CapacityFinding[]): Recommendation[] {
       message:
         c.state === 'exceeded'
           ? `Capacity of ${c.name} is at its limit: ${c.count} of ${c.limit} (${pct(c.utilization)}).`
-          : `Capacity of ${c.name} is nearing its limit: ${c.count} of ${c.limit} (${pct(c.utilization)}).`,
+          : `Capacity of ${c.name} is nearing its limit: ${c.count} of ${c.limit} (${pct(c.utilization)})${
+              typeof c.timeLeftMs === 'number'
+                ? `; at the current growth it is reached in about ${formatMinutes(c.timeLeftMs)}`
+                : ''
+            }.`,
       evidence: { metric: c.name, value: c.count, threshold: c.limit, ...NOW },
       action:
         'archive or shard old records, or raise the limit after a load test shows the system copes',
     }));
+}
+
+function formatMinutes(ms: number): string {
+  return ms >= 7_200_000
+    ? `${Math.round(ms / 3_600_000)} h`
+    : `${Math.max(1, Math.round(ms / 60_000))} min`;
 }
 
 /** Below this many calls in the window, figures are reported as provisional. */
