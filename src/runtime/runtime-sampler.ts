@@ -84,6 +84,62 @@ const HEAP_AFTER_GC = 30;
  */
 const LAG_PERIOD_MS = 100;
 
+/** What a sampler hears from the process-wide probes. */
+interface ProbeSubscriber {
+  /** The lag probe fired `us` µs late (at least 1). */
+  lag(us: number): void;
+  /** A collection of `kind` paused for `pauseMs`; major ones come with the heap used after. */
+  gc(kind: keyof RuntimeVitals['gc'], pauseMs: number, heapBytes: number | undefined): void;
+}
+
+/**
+ * The lag probe and the GC observer are process-wide (process vitals are):
+ * one timer and one observer however many monitors sample, started with the
+ * first subscriber and stopped with the last.
+ */
+const probes = {
+  subscribers: new Set<ProbeSubscriber>(),
+  timer: undefined as NodeJS.Timeout | undefined,
+  observer: undefined as PerformanceObserver | undefined,
+};
+
+function subscribe(s: ProbeSubscriber): void {
+  probes.subscribers.add(s);
+  if (probes.timer !== undefined) return;
+  let last = performance.now();
+  probes.timer = setInterval(() => {
+    const now = performance.now();
+    // How late the probe fired, in µs (histograms hold integers >= 1).
+    const us = Math.max(1, Math.round((now - last - LAG_PERIOD_MS) * 1000));
+    last = now;
+    for (const sub of probes.subscribers) sub.lag(us);
+  }, LAG_PERIOD_MS);
+  probes.timer.unref();
+  probes.observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? -1];
+      if (kind === undefined) continue;
+      const heap = kind === 'major' ? getHeapStatistics().used_heap_size : undefined;
+      for (const sub of probes.subscribers) sub.gc(kind, entry.duration, heap);
+    }
+  });
+  probes.observer.observe({ entryTypes: ['gc'] });
+}
+
+function unsubscribe(s: ProbeSubscriber): void {
+  probes.subscribers.delete(s);
+  if (probes.subscribers.size > 0) return;
+  clearInterval(probes.timer);
+  probes.timer = undefined;
+  probes.observer?.disconnect();
+  probes.observer = undefined;
+}
+
+/** @internal how many samplers share the process-wide probes, and whether they run. */
+export function sharedProbes(): { subscribers: number; running: boolean } {
+  return { subscribers: probes.subscribers.size, running: probes.timer !== undefined };
+}
+
 function zeroGc(): RuntimeVitals['gc'] {
   return {
     major: { count: 0, pauseMs: 0 },
@@ -110,8 +166,7 @@ export class RuntimeSampler {
   readonly #onSample: ((vitals: RuntimeVitals) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #delay: RecordableHistogram | undefined;
-  #lagTimer: NodeJS.Timeout | undefined;
-  #gcObserver: PerformanceObserver | undefined;
+  #subscriber: ProbeSubscriber | undefined;
   #gc = zeroGc();
   readonly #heapAfterGc: number[] = [];
   #elu: EventLoopUtilization | undefined;
@@ -141,27 +196,18 @@ export class RuntimeSampler {
     if (this.#timer !== undefined) return;
     const delay = createHistogram();
     this.#delay = delay;
-    let last = performance.now();
-    this.#lagTimer = setInterval(() => {
-      const now = performance.now();
-      // How late the probe fired, in µs (the histogram holds integers >= 1).
-      delay.record(Math.max(1, Math.round((now - last - LAG_PERIOD_MS) * 1000)));
-      last = now;
-    }, LAG_PERIOD_MS);
-    this.#lagTimer.unref();
-    this.#gcObserver = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        const kind = GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? -1];
-        if (kind === undefined) continue;
+    this.#subscriber = {
+      lag: (us) => delay.record(us),
+      gc: (kind, pauseMs, heapBytes) => {
         this.#gc[kind].count++;
-        this.#gc[kind].pauseMs += entry.duration;
-        if (kind === 'major') {
-          this.#heapAfterGc.push(getHeapStatistics().used_heap_size);
+        this.#gc[kind].pauseMs += pauseMs;
+        if (heapBytes !== undefined) {
+          this.#heapAfterGc.push(heapBytes);
           if (this.#heapAfterGc.length > HEAP_AFTER_GC) this.#heapAfterGc.shift();
         }
-      }
-    });
-    this.#gcObserver.observe({ entryTypes: ['gc'] });
+      },
+    };
+    subscribe(this.#subscriber);
     this.#elu = performance.eventLoopUtilization();
     this.#cpu = process.cpuUsage();
     this.#lastAt = performance.now();
@@ -175,9 +221,8 @@ export class RuntimeSampler {
     if (this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    clearInterval(this.#lagTimer);
-    this.#lagTimer = undefined;
-    this.#gcObserver?.disconnect();
+    if (this.#subscriber !== undefined) unsubscribe(this.#subscriber);
+    this.#subscriber = undefined;
   }
 
   /** The latest reading, or `undefined` before the first. */

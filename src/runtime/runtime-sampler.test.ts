@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RuntimeSampler, sharedProbes } from './runtime-sampler.js';
+
+const samplers: RuntimeSampler[] = [];
+afterEach(() => {
+  for (const s of samplers.splice(0)) s.stop();
+});
+
+function sampler(intervalMs = 1_000): RuntimeSampler {
+  const s = new RuntimeSampler({ intervalMs });
+  samplers.push(s);
+  return s;
+}
+
+describe('RuntimeSampler', () => {
+  it('reads memory, event loop, CPU, handles and its own cost', async () => {
+    const s = sampler(30);
+    expect(s.sample()).toBeUndefined(); // not started
+    s.start();
+    await new Promise((r) => setTimeout(r, 250));
+    const v = s.sample()!;
+    expect(v.memory.heapUsedBytes).toBeGreaterThan(0);
+    expect(v.memory.heapLimitBytes).toBeGreaterThan(v.memory.heapUsedBytes);
+    expect(v.eventLoopDelay.maxMs).toBeGreaterThanOrEqual(0);
+    expect(v.eventLoopUtilization).toBeGreaterThanOrEqual(0);
+    expect(v.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(v.lastSampleMs).toBeGreaterThan(0);
+    expect(v.samplingCpuPercent).toBeGreaterThan(0);
+    expect(s.history().length).toBeGreaterThan(1);
+  });
+
+  it('shares one lag probe and one GC observer between samplers, stopped with the last', () => {
+    const before = sharedProbes().subscribers;
+    const a = sampler();
+    const b = sampler();
+    a.start();
+    b.start();
+    expect(sharedProbes()).toEqual({ subscribers: before + 2, running: true });
+    a.stop();
+    expect(sharedProbes()).toEqual({ subscribers: before + 1, running: true });
+    b.stop();
+    expect(sharedProbes().subscribers).toBe(before);
+    if (before === 0) expect(sharedProbes().running).toBe(false);
+  });
+
+  it('rejects an interval under 10 ms naming the option', () => {
+    expect(() => new RuntimeSampler({ intervalMs: 5 })).toThrow(/runtime.intervalMs/);
+  });
+});
