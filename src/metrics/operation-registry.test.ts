@@ -295,3 +295,44 @@ describe('OperationRegistry.recordedCount', () => {
     );
   });
 });
+
+describe('OperationRegistry.snapshot reuse', () => {
+  it('gives the same figures as a fresh registry after changes, slides and rotations (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            op: fc.integer({ min: 0, max: 4 }),
+            value: fc.integer({ min: 1, max: 5_000 }),
+            ok: fc.boolean(),
+            advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 4 * MINUTE })),
+            read: fc.boolean(),
+          }),
+          { maxLength: 120 },
+        ),
+        (steps) => {
+          const clock = fakeClock();
+          const cached = registry(clock, { windowMinutes: 5, sliceMinutes: 1 });
+          for (const s of steps) {
+            clock.t += s.advanceMs;
+            void cached.epoch; // what the slice timer does when time passes
+            cached.operation(`op${s.op}`).record(s.value, s.ok);
+            if (s.read) cached.snapshot(); // fills the per-operation cache
+          }
+          // Same history, never read before the end.
+          const replay = fakeClock();
+          const again = registry(replay, { windowMinutes: 5, sliceMinutes: 1 });
+          for (const s of steps) {
+            replay.t += s.advanceMs;
+            void again.epoch;
+            again.operation(`op${s.op}`).record(s.value, s.ok);
+          }
+          expect(cached.snapshot()).toEqual(again.snapshot());
+          cached.close();
+          again.close();
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import { type Clock, checkDurationMs, systemClock } from '../core/index.js';
-import type { WindowSelection } from './operation-stats.js';
+import type { AggregateStats, WindowSelection } from './operation-stats.js';
 import { Sketch } from './sketch.js';
 import type { SliceClock } from './slice-clock.js';
 
@@ -44,6 +44,14 @@ export class Operation {
   readonly createdAtMs: number;
   /** @internal values recorded in slices that closed (in the window or retired). */
   closedCount = 0;
+  /**
+   * @internal the default window's figures from the last snapshot, with what
+   * they were computed from: reused while nothing was recorded and the
+   * window did not move.
+   */
+  statsCache:
+    | { epoch: number; ok: number; failed: number; closed: number; stats: AggregateStats }
+    | undefined;
   /** Slot of the current slice (hot path). */
   current: WindowSlot;
   /** @internal slots of the window, indexed by `epoch % length`. */
