@@ -238,7 +238,14 @@ export class PerformanceMonitor implements AsyncDisposable {
     if (!(downErrorRate > 0 && downErrorRate <= 1)) {
       throw new RangeError(`downErrorRate must be a fraction in (0, 1], got ${downErrorRate}`);
     }
-    this.#thresholds = resolveThresholds({ downErrorRate, ...options.health });
+    this.#thresholds = resolveThresholds({
+      downErrorRate,
+      // The disk counts as low at the backups' own threshold unless health says otherwise.
+      ...(options.backupMinFreeBytes === undefined
+        ? {}
+        : { diskMinFreeBytes: options.backupMinFreeBytes }),
+      ...options.health,
+    });
     this.targets = new Targets(options.targets);
     this.capacity = new CapacityTracker({
       clock: this.#clock,
