@@ -177,7 +177,11 @@ export interface PerformanceMonitorOptions {
   recovery?: RecoveryOptions;
   /** Runtime vitals sampling (memory, event loop, GC, CPU, handles, disk). */
   runtime?: { enabled?: boolean; intervalMs?: number };
-  /** Thresholds of the built-in health checks. */
+  /**
+   * Thresholds of the built-in health checks. `health.downErrorRate` takes
+   * precedence over the top-level `downErrorRate`; `health.diskMinFreeBytes`
+   * over `backupMinFreeBytes`.
+   */
   health?: HealthThresholds;
 }
 

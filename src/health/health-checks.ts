@@ -154,7 +154,13 @@ export class HealthChecks {
       (e) => group === 'readiness' || e.group === 'liveness',
     );
     const checks = await Promise.all(entries.map((e) => this.#runOne(e)));
-    return report(checks, new Date().toISOString(), this.#clock.now() - started);
+    const out = report(checks, new Date().toISOString(), this.#clock.now() - started);
+    if (group === 'liveness') {
+      // Readiness still covers every check: the others as they last stood.
+      const others = this.latest().checks.filter((c) => c.group !== 'liveness');
+      out.readiness = aggregate([...checks, ...others]);
+    }
+    return out;
   }
 
   /**
@@ -177,7 +183,7 @@ export class HealthChecks {
         }
       } else {
         checks.push(
-          e.cached?.outcome ?? {
+          (e.cached === undefined ? undefined : { ...e.cached.outcome, cached: true }) ?? {
             ...outcome(e, { status: 'UNKNOWN', message: `${e.name} has not run yet` }, 0, 0),
             checkedAt: new Date(0).toISOString(),
           },

@@ -35,7 +35,7 @@ export interface RuntimeVitals {
   };
   /**
    * Event-loop delay over the interval (reset every interval), ms: how late
-   * a 100 ms probe timer fired — 0 on a free-running loop.
+   * a 100 ms probe timer fired — under a millisecond on a free-running loop.
    */
   eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
   /** Fraction 0..1 of the interval the event loop was busy. */
@@ -60,7 +60,7 @@ export interface RuntimeVitals {
 
 /** Options of a {@link RuntimeSampler}. */
 export interface RuntimeSamplerOptions {
-  /** How often to sample. @defaultValue 1_000 */
+  /** How often to sample, at least 100 (the lag probe's period). @defaultValue 1_000 */
   intervalMs?: number;
   /** A path on the file system whose free space to read (the backup directory). */
   diskPath?: string;
@@ -181,7 +181,8 @@ export class RuntimeSampler {
 
   /** @throws RangeError naming an invalid option */
   constructor(options: RuntimeSamplerOptions = {}) {
-    this.intervalMs = checkNumber(options.intervalMs ?? 1_000, 'runtime.intervalMs', 10);
+    // At least one lag probe per interval, or intervals without a reading would read 0.
+    this.intervalMs = checkNumber(options.intervalMs ?? 1_000, 'runtime.intervalMs', LAG_PERIOD_MS);
     this.#diskPath = options.diskPath;
     this.#onSample = options.onSample;
   }
@@ -212,6 +213,8 @@ export class RuntimeSampler {
     this.#cpu = process.cpuUsage();
     this.#lastAt = performance.now();
     this.#startedAt = this.#lastAt;
+    this.#samplingMs = 0; // a restart measures its own cost afresh
+    this.#gc = zeroGc();
     this.#timer = setInterval(() => this.sample(), this.intervalMs);
     this.#timer.unref();
   }
