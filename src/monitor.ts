@@ -58,12 +58,12 @@ import {
   type RecoveryResult,
   type RunContext,
   type RunPolicy,
+  recoveryFinding,
   recoveryRecommendations,
 } from './recovery/index.js';
 import { RuntimeSampler, type RuntimeVitals } from './runtime/index.js';
 import {
   buildReport,
-  type CapacityFinding,
   defineSlo,
   findViolations,
   type PerformanceReport,
@@ -413,18 +413,23 @@ export class PerformanceMonitor implements AsyncDisposable {
    */
   getPerformanceReport(options?: StatsOptions): PerformanceReport {
     const snapshot = this.operations.snapshot(options);
+    const trends = this.#capacityTrends();
+    const timeLeft = new Map(trends.map((t) => [t.name, t.timeLeftMs]));
     return buildReport({
       snapshot,
       targets: this.targets,
       slos: this.getSloStatuses(),
-      capacity: this.#capacityFindings(),
+      // Capacity resources with the time left at their current growth.
+      capacity: this.capacity
+        .list()
+        .map((r) => ({ ...r, timeLeftMs: timeLeft.get(r.name) ?? null })),
       metricOverflows: this.metrics.overflows(),
       generatedAt: new Date(toEpochMs(this.#clock, snapshot.takenAtMs)),
       recovery: recoveryRecommendations(this.recovery.stats()),
       extraRecommendations: runtimeRecommendations({
         runtime: this.runtime.latest(),
         backups: this.backups.stats(),
-        trends: this.#capacityTrends(),
+        trends,
         thresholds: this.#thresholds,
       }),
     });
@@ -439,12 +444,6 @@ export class PerformanceMonitor implements AsyncDisposable {
     const resources = this.capacity.list();
     this.#capacityHistory.add(this.#clock.now(), resources);
     return this.#capacityHistory.trends(resources);
-  }
-
-  /** Capacity resources with the time left at their current growth. */
-  #capacityFindings(): CapacityFinding[] {
-    const left = new Map(this.#capacityTrends().map((t) => [t.name, t.timeLeftMs]));
-    return this.capacity.list().map((r) => ({ ...r, timeLeftMs: left.get(r.name) ?? null }));
   }
 
   /**
@@ -726,7 +725,7 @@ export class PerformanceMonitor implements AsyncDisposable {
       backupSuccessRate: backups.successRate,
       lastBackupAt: backups.lastSuccessAt,
       backups: withoutHistory,
-      recovery: recoveryRecommendations(this.recovery.stats()).finding,
+      recovery: recoveryFinding(this.recovery.stats()),
       memory: runtime?.memory ?? null,
       runtime,
       liveness: report.liveness,

@@ -133,6 +133,28 @@ describe('health of the monitor', () => {
     expect(on.runtime.running).toBe(false);
   });
 
+  it('a read on unchanged figures does not recompute the window', () => {
+    const clock = { t: 0, now: () => clock.t };
+    const m = monitor({ clock, runtime: { enabled: false } });
+    m.recordOperation('save', 10);
+    let snapshots = 0;
+    const real = m.operations.snapshot.bind(m.operations);
+    m.operations.snapshot = (options) => {
+      snapshots++;
+      return real(options);
+    };
+    m.getSystemHealth();
+    m.getSystemHealth();
+    void m.checkHealth();
+    expect(snapshots).toBe(1);
+    m.recordOperation('save', 12);
+    m.getSystemHealth();
+    expect(snapshots).toBe(2);
+    clock.t += 1_000; // a second later: throughput and checkedAt move
+    m.getSystemHealth();
+    expect(snapshots).toBe(3);
+  });
+
   it('figures follow the clock: an old window empties without a new recording', () => {
     const clock = { t: 0, now: () => clock.t };
     const m = monitor({ clock, runtime: { enabled: false } });

@@ -551,3 +551,44 @@ describe('monitor.run: review fixes', () => {
     expect(results).toEqual(['recursion']);
   });
 });
+
+describe('monitor.run: what the timeout costs', () => {
+  it('makes no AbortController unless the work reads its signal, and one when it does', async () => {
+    const m = monitor();
+    const Real = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Real {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      const policy = { timeoutMs: 1_000, retry: { maxAttempts: 2 }, breaker: true };
+      for (let i = 0; i < 50; i++) await m.run('quiet', async () => i, policy);
+      expect(made).toBe(0);
+      await m.run('listening', async ({ signal }) => signal.aborted, policy);
+      expect(made).toBe(1);
+    } finally {
+      globalThis.AbortController = Real;
+    }
+  });
+
+  it('one shared deadline keeps the process alive while a timed call is pending, and cancels it', async () => {
+    vi.useRealTimers();
+    const { execFile } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const entry = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
+    const script = `
+      const { PerformanceMonitor } = await import(${JSON.stringify(entry)});
+      const m = new PerformanceMonitor({ backupDir: ${JSON.stringify(dir)}, runtime: { enabled: false } });
+      m.run('hangs', () => new Promise(() => {}), { timeoutMs: 300 })
+        .catch((e) => console.log('rejected', e.code));`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], (error, stdout) =>
+        error === null ? resolve(stdout) : reject(error),
+      ),
+    );
+    expect(out.trim()).toBe('rejected KEEL_TIMEOUT'); // the process waited for the deadline
+  });
+});

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Emitter } from '../core/index.js';
+import { Emitter, safeMessage } from '../core/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { ContentType } from './backup-format.js';
 import {
@@ -38,7 +38,7 @@ export interface BackupAttempt {
   id?: string;
   /** Error code (`ENOSPC`, `EACCES`, `PROVIDER_FAILED`, `PROVIDER_TIMEOUT`, `NOT_SERIALISABLE`, …) when it failed. */
   errorCode?: string;
-  /** Error message, truncated to 200 characters, when it failed. */
+  /** Error message when it failed: the first line, credentials masked, at most 200 characters. */
   error?: string;
   /**
    * What kind of failure: `permanent` storage errors (ENOSPC, EACCES, EROFS…),
@@ -500,7 +500,7 @@ export class BackupService {
         durationMs: performance.now() - started,
         errorCode: codeOf(error),
         errorKind: kindOf(error),
-        error: messageOf(error),
+        error: safeMessage(error),
       };
       this.#record(attempt);
       if (this.#failed.hasListeners) this.#failed.emit(attempt);
@@ -556,7 +556,7 @@ export class BackupService {
       ]);
     } catch (error) {
       if (error instanceof AttemptError) throw error;
-      throw new AttemptError('PROVIDER_FAILED', `the state provider threw: ${messageOf(error)}`, {
+      throw new AttemptError('PROVIDER_FAILED', `the state provider threw: ${safeMessage(error)}`, {
         cause: error,
       });
     }
@@ -584,9 +584,4 @@ function kindOf(error: unknown): NonNullable<BackupAttempt['errorKind']> {
     return 'input';
   }
   return 'unknown';
-}
-
-function messageOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.length > 200 ? `${message.slice(0, 199)}…` : message;
 }

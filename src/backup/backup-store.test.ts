@@ -351,3 +351,34 @@ describe('BackupStore corruption corpus at the file level', () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i]![0]).toBeGreaterThan(seen[i - 1]![0]);
   });
 });
+
+describe('BackupStore prune: progress and verification reuse', () => {
+  it('reports progress over every file, and reads a verified file only once per process', async () => {
+    let reads = 0;
+    const counting: BackupFs = {
+      ...fs,
+      readFile: ((path: Parameters<typeof fs.readFile>[0], ...rest: never[]) => {
+        if (String(path).includes('keel-backup-')) reads++;
+        return fs.readFile(path, ...rest);
+      }) as typeof fs.readFile,
+    };
+    const store = new BackupStore({ dir, fs: counting });
+    for (let i = 1; i <= 3; i++) {
+      await store.write(json({ v: i }), { reason: 'manual', createdAt: at(i) });
+    }
+    reads = 0;
+    const seen: Array<[number, number]> = [];
+    await store.prune({ keepLast: 10 }, { onProgress: (d, t) => seen.push([d, t]) });
+    expect(seen.at(-1)).toEqual([3, 3]);
+    expect(seen.map(([d]) => d)).toEqual([...seen.map(([d]) => d)].sort((a, b) => a - b));
+    expect(reads).toBe(3); // each file read once, though prune checks before and under the lock
+    await store.prune({ keepLast: 10 });
+    expect(reads).toBe(3); // unchanged files are not read again
+    const path = join(dir, `${backupId(at(1), 1)}.json.gz`);
+    const bytes = await fs.readFile(path);
+    await fs.writeFile(path, bytes); // same bytes, new mtime: read again
+    reads = 0;
+    await store.prune({ keepLast: 10 });
+    expect(reads).toBe(1);
+  });
+});

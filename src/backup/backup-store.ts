@@ -7,6 +7,7 @@ import {
   type CorruptionReason,
   checkName,
 } from '../core/index.js';
+import { writeFileAtomic } from './atomic-file.js';
 import {
   type BackupHeader,
   type ContentType,
@@ -200,25 +201,10 @@ export class BackupStore {
   }
 
   /** One try at the durable write of a backup file; no temp file survives a failure. */
-  async #writeFile(id: string, bytes: Buffer): Promise<void> {
-    const final = join(this.dir, `${id}${SUFFIX}`);
+  #writeFile(id: string, bytes: Buffer): Promise<void> {
+    // The temp name starts with `.keel-`: a crashed write's leftover is swept under the lock.
     const temp = join(this.dir, `.${id}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const file = await this.#fs.open(temp, 'wx', 0o600);
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } catch (error) {
-      await file.close().catch(() => undefined);
-      await this.#fs.unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await file.close();
-    try {
-      await this.#fs.rename(temp, final);
-    } catch (error) {
-      await this.#fs.unlink(temp).catch(() => undefined);
-      throw error;
-    }
+    return writeFileAtomic(join(this.dir, `${id}${SUFFIX}`), bytes, { fs: this.#fs, temp });
   }
 
   /**

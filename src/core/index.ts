@@ -18,6 +18,7 @@ export {
   TimeoutError,
 } from './errors.js';
 export { Emitter } from './events.js';
+export { safeMessage } from './safe-message.js';
 export {
   checkCount,
   checkDurationMs,

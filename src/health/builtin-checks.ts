@@ -3,8 +3,9 @@ import type { ResourceStatus } from '../capacity/index.js';
 import { checkNumber } from '../core/index.js';
 import type { AggregateStats } from '../metrics/index.js';
 import type { RecoveryStats } from '../recovery/index.js';
+import { giveUps } from '../recovery/index.js';
 import type { RuntimeVitals } from '../runtime/index.js';
-import { FEW_CALLS, type Violation } from '../targets/index.js';
+import { FEW_CALLS, formatMinutes, type Violation } from '../targets/index.js';
 import type { CheckGroup, CheckResult, HealthStatus } from './health-checks.js';
 import { type CapacityTrend, diskFree } from './recommendations.js';
 
@@ -113,7 +114,7 @@ export function builtInChecks(
               ? `${v.operation} ${v.metric} ${round(v.value)} is over its target ${round(v.threshold)}`
               : `SLO ${v.slo} has spent its error budget`,
           );
-        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, {
+        return degradedIf(reasons, {
           p95Ms: overall.p95Ms,
           p99Ms: overall.p99Ms,
         });
@@ -157,8 +158,7 @@ export function builtInChecks(
         // Only unsaved activity makes a backup due: an idle app skips backups by design.
         const waiting = b.pendingForMs;
         if (b.scheduled && waiting !== null) {
-          const intervalMs = b.intervalMinutes * 60_000;
-          if (waiting > 2 * intervalMs) {
+          if (backupLate(b) !== undefined) {
             degrade(`changes have waited ${Math.round(waiting / 60_000)} min for a backup`);
           }
           const age = b.lastGoodBackupAgeMs;
@@ -186,14 +186,12 @@ export function builtInChecks(
           (b) => `the circuit breaker of ${b.operation} is ${b.state}`,
         );
         for (const op of r.operations) {
-          const failing = op.recovered + op.gaveUp + op.degraded;
-          if (failing >= 5 && (op.gaveUp + op.degraded) / failing >= t.giveUpRate) {
-            reasons.push(
-              `${op.operation} gives up on ${op.gaveUp + op.degraded} of ${failing} failing runs`,
-            );
+          const g = giveUps(op, t.giveUpRate);
+          if (g !== undefined) {
+            reasons.push(`${op.operation} gives up on ${g.lost} of ${g.failing} failing runs`);
           }
         }
-        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, {
+        return degradedIf(reasons, {
           openBreakers: r.openBreakers.length,
           gaveUp: r.gaveUp,
         });
@@ -210,13 +208,12 @@ export function builtInChecks(
         for (const trend of source.capacityTrends()) {
           if (trend.state !== 'ok' || trend.timeLeftMs === null) continue;
           if (trend.timeLeftMs < t.capacityTimeLeftMs) {
-            const minutes = Math.max(1, Math.round(trend.timeLeftMs / 60_000));
             reasons.push(
-              `${trend.name} reaches its limit in about ${minutes} min at its current growth`,
+              `${trend.name} reaches its limit in about ${formatMinutes(trend.timeLeftMs)} at its current growth`,
             );
           }
         }
-        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons);
+        return degradedIf(reasons);
       },
       'readiness',
     ],
@@ -226,13 +223,16 @@ export function builtInChecks(
         const v = source.runtime();
         if (v === undefined) return finding('UP', [], { sampled: false });
         const d = v.eventLoopDelay;
-        const reasons: string[] = [];
-        if (d.p50Ms >= t.eventLoopP50Ms) {
-          reasons.push(`the event loop is delayed by ${d.p50Ms.toFixed(1)} ms at the median`);
-        } else if (d.maxMs >= t.eventLoopMaxMs) {
-          reasons.push(`the event loop was blocked for up to ${d.maxMs.toFixed(0)} ms`);
-        }
-        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, { ...d });
+        const blocked = loopBlocked(d, t);
+        const reasons =
+          blocked === undefined
+            ? []
+            : [
+                blocked.by === 'median'
+                  ? `the event loop is delayed by ${d.p50Ms.toFixed(1)} ms at the median`
+                  : `the event loop was blocked for up to ${d.maxMs.toFixed(0)} ms`,
+              ];
+        return degradedIf(reasons, { ...d });
       },
       'liveness',
     ],
@@ -253,7 +253,7 @@ export function builtInChecks(
             `the heap grows after every major GC (+${(growth * 100).toFixed(0)}% over the last ${m.heapAfterGcBytes.length})`,
           );
         }
-        return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, {
+        return degradedIf(reasons, {
           heapUsedFraction: used,
           rssBytes: m.rssBytes,
         });
@@ -275,6 +275,36 @@ export function builtInChecks(
       'readiness',
     ],
   ];
+}
+
+/** UP without reasons, DEGRADED with them. */
+function degradedIf(reasons: string[], details: Record<string, unknown> = {}): Finding {
+  return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, details);
+}
+
+/**
+ * Whether the event loop counts as blocked over the last interval: by its
+ * median delay first, else by its maximum; `undefined` when it is not.
+ */
+export function loopBlocked(
+  d: RuntimeVitals['eventLoopDelay'],
+  t: ResolvedThresholds,
+): { by: 'median' | 'max'; value: number; threshold: number } | undefined {
+  if (d.p50Ms >= t.eventLoopP50Ms)
+    return { by: 'median', value: d.p50Ms, threshold: t.eventLoopP50Ms };
+  if (d.maxMs >= t.eventLoopMaxMs)
+    return { by: 'max', value: d.maxMs, threshold: t.eventLoopMaxMs };
+  return undefined;
+}
+
+/**
+ * How long unsaved changes have waited for a backup, ms, when that is more
+ * than two intervals of a running schedule; `undefined` otherwise.
+ */
+export function backupLate(b: BackupStats): number | undefined {
+  const waiting = b.pendingForMs;
+  if (!b.scheduled || waiting === null) return undefined;
+  return waiting > 2 * b.intervalMinutes * 60_000 ? waiting : undefined;
 }
 
 /**

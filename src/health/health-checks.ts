@@ -1,4 +1,11 @@
-import { type Clock, checkDurationMs, checkName, describe, systemClock } from '../core/index.js';
+import {
+  type Clock,
+  checkDurationMs,
+  checkName,
+  describe,
+  safeMessage,
+  systemClock,
+} from '../core/index.js';
 
 /** Health of one check or of everything. Order of severity: DOWN > DEGRADED > UNKNOWN > UP. */
 export type HealthStatus = 'UP' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';
@@ -287,8 +294,7 @@ function normalise(value: CheckResult | boolean | undefined): CheckResult {
 }
 
 function failed(error: unknown): CheckResult {
-  const message = error instanceof Error ? error.message : String(error);
-  return { status: 'DOWN', message: message.split('\n', 1)[0]?.slice(0, 200) ?? 'failed' };
+  return { status: 'DOWN', message: safeMessage(error) };
 }
 
 function outcome(e: Entry, r: CheckResult, startedAt: number, endedAt: number): CheckOutcome {

@@ -1,8 +1,8 @@
 import type { BackupStats } from '../backup/index.js';
 import type { ResourceStatus } from '../capacity/index.js';
 import type { RuntimeVitals } from '../runtime/index.js';
-import type { Recommendation } from '../targets/index.js';
-import { heapGrowth, type ResolvedThresholds } from './builtin-checks.js';
+import { formatMinutes, type Recommendation } from '../targets/index.js';
+import { backupLate, heapGrowth, loopBlocked, type ResolvedThresholds } from './builtin-checks.js';
 
 /** A resource's growth, from the counts seen over the last hour. */
 export interface CapacityTrend {
@@ -81,11 +81,6 @@ export function diskFree(
   return undefined;
 }
 
-function duration(ms: number): string {
-  if (ms >= 2 * HOUR) return `${Math.round(ms / HOUR)} h`;
-  return `${Math.max(1, Math.round(ms / 60_000))} min`;
-}
-
 /**
  * Recommendations from the process's vitals, the backups and capacity trends:
  * event-loop blocking, heap growing after GC, GC pressure, capacity running
@@ -103,8 +98,9 @@ export function runtimeRecommendations(input: {
     const d = v.eventLoopDelay;
     const windowMs = Math.round(v.intervalMs);
     const window = `${(windowMs / 1000).toFixed(0)}s`;
-    if (d.p50Ms >= t.eventLoopP50Ms || d.maxMs >= t.eventLoopMaxMs) {
-      const byMedian = d.p50Ms >= t.eventLoopP50Ms;
+    const blocked = loopBlocked(d, t);
+    if (blocked !== undefined) {
+      const byMedian = blocked.by === 'median';
       out.push({
         id: 'event-loop-blocked',
         severity: d.maxMs >= 10 * t.eventLoopMaxMs ? 'critical' : 'warning',
@@ -114,8 +110,8 @@ export function runtimeRecommendations(input: {
           : `The event loop was blocked for up to ${d.maxMs.toFixed(0)} ms: every request waited that long.`,
         evidence: {
           metric: byMedian ? 'eventLoopDelayP50Ms' : 'eventLoopDelayMaxMs',
-          value: byMedian ? d.p50Ms : d.maxMs,
-          threshold: byMedian ? t.eventLoopP50Ms : t.eventLoopMaxMs,
+          value: blocked.value,
+          threshold: blocked.threshold,
           window,
           windowMs,
         },
@@ -163,7 +159,7 @@ export function runtimeRecommendations(input: {
       id: `capacity-forecast:${trend.name}`,
       severity: trend.timeLeftMs < HOUR ? 'critical' : 'warning',
       title: `${trend.name} runs out of capacity soon`,
-      message: `At the current growth of ${trend.perHour.toFixed(0)} per hour, ${trend.name} reaches its limit in about ${duration(trend.timeLeftMs)}.`,
+      message: `At the current growth of ${trend.perHour.toFixed(0)} per hour, ${trend.name} reaches its limit in about ${formatMinutes(trend.timeLeftMs)}.`,
       evidence: {
         metric: `${trend.name}TimeLeftMs`,
         value: trend.timeLeftMs,
@@ -195,24 +191,22 @@ export function runtimeRecommendations(input: {
     });
   }
   // Stale only when not already failing: one problem, one recommendation.
-  if (b.scheduled && b.pendingForMs !== null && b.consecutiveFailures === 0) {
-    const waiting = b.pendingForMs;
+  const waiting = backupLate(b);
+  if (waiting !== undefined && b.consecutiveFailures === 0) {
     const intervalMs = b.intervalMinutes * 60_000;
-    if (waiting > 2 * intervalMs) {
-      out.push({
-        id: 'backups-stale',
-        severity: 'warning',
-        title: 'Backups are stale',
-        message: `Changes have waited ${duration(waiting)} for a backup (one every ${b.intervalMinutes} min expected).`,
-        evidence: {
-          metric: 'unsavedActivityAgeMs',
-          value: waiting,
-          threshold: 2 * intervalMs,
-          ...NOW,
-        },
-        action: 'check that the backup provider answers and that the backup service runs',
-      });
-    }
+    out.push({
+      id: 'backups-stale',
+      severity: 'warning',
+      title: 'Backups are stale',
+      message: `Changes have waited ${formatMinutes(waiting)} for a backup (one every ${b.intervalMinutes} min expected).`,
+      evidence: {
+        metric: 'unsavedActivityAgeMs',
+        value: waiting,
+        threshold: 2 * intervalMs,
+        ...NOW,
+      },
+      action: 'check that the backup provider answers and that the backup service runs',
+    });
   }
   const free = diskFree(b, v, t);
   if (free !== undefined) {

@@ -20,7 +20,7 @@ export type {
 } from './handlers.js';
 export { HandlerRegistry } from './handlers.js';
 export type { RecoveryFinding } from './recommendations.js';
-export { recoveryRecommendations } from './recommendations.js';
+export { giveUps, recoveryFinding, recoveryRecommendations } from './recommendations.js';
 export type {
   ErrorTypeStats,
   Fallback,

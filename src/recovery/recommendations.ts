@@ -1,5 +1,5 @@
 import type { Recommendation } from '../targets/index.js';
-import type { RecoveryStats } from './recovery.js';
+import type { OperationRecoveryStats, RecoveryStats } from './recovery.js';
 
 /** What the report shows of recovery. */
 export interface RecoveryFinding {
@@ -21,6 +21,21 @@ export const DOMINANT_SHARE = 0.5;
 export const FEW_ERRORS = 10;
 
 const LIFETIME = { window: 'lifetime', windowMs: null } as const;
+
+/**
+ * An operation whose failing runs (at least {@link FEW_FAILING_RUNS}) gave up
+ * or fell back at `minRate` or more; `undefined` otherwise.
+ */
+export function giveUps(
+  op: OperationRecoveryStats,
+  minRate: number,
+): { rate: number; lost: number; failing: number } | undefined {
+  const failing = op.recovered + op.gaveUp + op.degraded;
+  if (failing < FEW_FAILING_RUNS) return undefined;
+  const lost = op.gaveUp + op.degraded;
+  const rate = lost / failing;
+  return rate >= minRate ? { rate, lost, failing } : undefined;
+}
 
 /** The recovery part of the report and its recommendations. */
 export function recoveryRecommendations(stats: RecoveryStats): {
@@ -54,15 +69,14 @@ export function recoveryRecommendations(stats: RecoveryStats): {
   const open = new Set(stats.openBreakers.map((b) => b.operation));
   for (const op of stats.operations) {
     if (open.has(op.operation)) continue; // its open breaker already says it: one recommendation
-    const failingRuns = op.recovered + op.gaveUp + op.degraded;
-    if (failingRuns < FEW_FAILING_RUNS) continue;
-    const rate = (op.gaveUp + op.degraded) / failingRuns;
-    if (rate < 0.5) continue;
+    const givingUp = giveUps(op, 0.5);
+    if (givingUp === undefined) continue;
+    const { rate, lost, failing: failingRuns } = givingUp;
     out.push({
       id: `recovery-failing:${op.operation}`,
       severity: rate >= 0.9 ? 'critical' : 'warning',
       title: `Recovery of ${op.operation} is failing`,
-      message: `${op.operation}: ${Math.round(rate * 100)}% of its failing runs gave up or fell back (${op.gaveUp + op.degraded} of ${failingRuns}); retries are not helping.`,
+      message: `${op.operation}: ${Math.round(rate * 100)}% of its failing runs gave up or fell back (${lost} of ${failingRuns}); retries are not helping.`,
       evidence: {
         metric: 'giveUpRate',
         value: rate,
@@ -89,20 +103,23 @@ export function recoveryRecommendations(stats: RecoveryStats): {
       });
     }
   }
+  return { finding: recoveryFinding(stats), recommendations: out };
+}
+
+/** What the report and health show of recovery: totals, open breakers, top error types. */
+export function recoveryFinding(stats: RecoveryStats): RecoveryFinding {
+  const total = stats.errorTypes.reduce((sum, t) => sum + t.occurrences, 0);
   return {
-    finding: {
-      runs: stats.runs,
-      recovered: stats.recovered,
-      gaveUp: stats.gaveUp,
-      degraded: stats.degraded,
-      retries: stats.retries,
-      openBreakers: stats.openBreakers,
-      topErrorTypes: stats.errorTypes.slice(0, 5).map((t) => ({
-        type: t.type,
-        occurrences: t.occurrences,
-        share: total === 0 ? 0 : t.occurrences / total,
-      })),
-    },
-    recommendations: out,
+    runs: stats.runs,
+    recovered: stats.recovered,
+    gaveUp: stats.gaveUp,
+    degraded: stats.degraded,
+    retries: stats.retries,
+    openBreakers: stats.openBreakers,
+    topErrorTypes: stats.errorTypes.slice(0, 5).map((t) => ({
+      type: t.type,
+      occurrences: t.occurrences,
+      share: total === 0 ? 0 : t.occurrences / total,
+    })),
   };
 }

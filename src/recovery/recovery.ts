@@ -198,7 +198,25 @@ export interface RecoveryOptions {
   maxErrorTypes?: number;
 }
 
-interface OpState {
+/** The counts kept per operation, reported by `stats()` as they are. */
+const RUN_COUNTS = [
+  'runs',
+  'succeeded',
+  'errors',
+  'recoveryAttempts',
+  'recovered',
+  'gaveUp',
+  'degraded',
+  'cancelled',
+  'ignored',
+  'retries',
+  'timeouts',
+  'breakerRejections',
+  'bulkheadRejections',
+] as const;
+type RunCounts = Pick<OperationRecoveryStats, (typeof RUN_COUNTS)[number]>;
+
+interface OpState extends RunCounts {
   name: string;
   op: Operation;
   /** The context of a first attempt that has no timeout or signal of its own: shared, frozen. */
@@ -206,20 +224,7 @@ interface OpState {
   breaker: CircuitBreaker | undefined;
   bulkhead: Bulkhead | undefined;
   lastGood: { value: unknown } | undefined;
-  runs: number;
-  succeeded: number;
-  errors: number;
-  recoveryAttempts: number;
-  recovered: number;
   recoveredAfter: Map<number, number>;
-  gaveUp: number;
-  degraded: number;
-  cancelled: number;
-  ignored: number;
-  retries: number;
-  timeouts: number;
-  breakerRejections: number;
-  bulkheadRejections: number;
   recoverMsSum: number;
   recoverMsMax: number;
 }
@@ -412,17 +417,7 @@ export class Recovery {
     const t = this.#typeState(type);
     t.recoveryAttempts += result.attempts;
     if (result.recovered) {
-      t.recovered++;
-      t.recoveredAfter.set(result.attempts, (t.recoveredAfter.get(result.attempts) ?? 0) + 1);
-      t.recoverMsSum += result.durationMs;
-      if (this.#recovered.hasListeners) {
-        this.#recovered.emit({
-          operation,
-          errorType: type,
-          attempts: result.attempts,
-          durationMs: result.durationMs,
-        });
-      }
+      this.#typeRecovered(operation, type, result.attempts, result.durationMs);
     } else if (result.reason !== 'no-handler' && result.reason !== 'recursion') {
       t.gaveUp++;
       this.#emitGaveUp(
@@ -624,15 +619,20 @@ export class Recovery {
 
   #noteRecovered(s: OpState, attempts: number, ms: number, type: string): void {
     s.recovered++;
-    s.recoveredAfter.set(attempts, (s.recoveredAfter.get(attempts) ?? 0) + 1);
+    countUp(s.recoveredAfter, attempts);
     s.recoverMsSum += ms;
     if (ms > s.recoverMsMax) s.recoverMsMax = ms;
+    this.#typeRecovered(s.name, type, attempts, ms);
+  }
+
+  /** Counts a recovery under its error type and tells the listeners. */
+  #typeRecovered(operation: string | null, type: string, attempts: number, ms: number): void {
     const t = this.#typeState(type);
     t.recovered++;
-    t.recoveredAfter.set(attempts, (t.recoveredAfter.get(attempts) ?? 0) + 1);
+    countUp(t.recoveredAfter, attempts);
     t.recoverMsSum += ms;
     if (this.#recovered.hasListeners) {
-      this.#recovered.emit({ operation: s.name, errorType: type, attempts, durationMs: ms });
+      this.#recovered.emit({ operation, errorType: type, attempts, durationMs: ms });
     }
   }
 
@@ -747,20 +747,8 @@ export class Recovery {
         breaker: undefined,
         bulkhead: undefined,
         lastGood: undefined,
-        runs: 0,
-        succeeded: 0,
-        errors: 0,
-        recoveryAttempts: 0,
-        recovered: 0,
+        ...(Object.fromEntries(RUN_COUNTS.map((k) => [k, 0])) as RunCounts),
         recoveredAfter: new Map(),
-        gaveUp: 0,
-        degraded: 0,
-        cancelled: 0,
-        ignored: 0,
-        retries: 0,
-        timeouts: 0,
-        breakerRejections: 0,
-        bulkheadRejections: 0,
         recoverMsSum: 0,
         recoverMsMax: 0,
       };
@@ -829,22 +817,11 @@ export class Recovery {
       gaveUp += s.gaveUp;
       degraded += s.degraded;
       retries += s.retries;
+      const counts = Object.fromEntries(RUN_COUNTS.map((k) => [k, s[k]])) as RunCounts;
       operations.push({
         operation: s.name,
-        runs: s.runs,
-        succeeded: s.succeeded,
-        errors: s.errors,
-        recoveryAttempts: s.recoveryAttempts,
-        recovered: s.recovered,
-        recoveredAfter: Object.fromEntries([...s.recoveredAfter].map(([k, v]) => [String(k), v])),
-        gaveUp: s.gaveUp,
-        degraded: s.degraded,
-        cancelled: s.cancelled,
-        ignored: s.ignored,
-        retries: s.retries,
-        timeouts: s.timeouts,
-        breakerRejections: s.breakerRejections,
-        bulkheadRejections: s.bulkheadRejections,
+        ...counts,
+        recoveredAfter: byAttempts(s.recoveredAfter),
         meanTimeToRecoverMs: s.recovered === 0 ? 0 : s.recoverMsSum / s.recovered,
         maxTimeToRecoverMs: s.recoverMsMax,
         breaker,
@@ -859,7 +836,7 @@ export class Recovery {
         occurrences: t.occurrences,
         recoveryAttempts: t.recoveryAttempts,
         recovered: t.recovered,
-        recoveredAfter: Object.fromEntries([...t.recoveredAfter].map(([k, v]) => [String(k), v])),
+        recoveredAfter: byAttempts(t.recoveredAfter),
         meanTimeToRecoverMs: t.recovered === 0 ? 0 : t.recoverMsSum / t.recovered,
         gaveUp: t.gaveUp,
         lastSeenAt: new Date(t.lastSeenAt).toISOString(),
@@ -955,6 +932,15 @@ export function backoffSchedule(retry: RetryOptions = {}): () => number {
     state = state === undefined ? factory.next() : state.next(undefined);
     return state.duration;
   };
+}
+
+function countUp(counts: Map<number, number>, key: number): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/** A count by number of attempts as JSON: `{ "2": 5, "3": 1 }`. */
+function byAttempts(counts: ReadonlyMap<number, number>): Record<string, number> {
+  return Object.fromEntries([...counts].map(([attempts, n]) => [String(attempts), n]));
 }
 
 /** A context whose signal never aborts. */

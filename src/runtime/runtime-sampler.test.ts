@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RuntimeSampler, sharedProbes } from './runtime-sampler.js';
 
@@ -29,6 +32,25 @@ describe('RuntimeSampler', () => {
     expect(s.history().length).toBeGreaterThan(1);
   });
 
+  it('counts GC pauses by kind with the heap after each major one, and reads the disk', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const s = new RuntimeSampler({ intervalMs: 60_000, diskPath: tmpdir() }); // only manual readings
+    samplers.push(s);
+    s.start();
+    gc();
+    gc();
+    await new Promise((r) => setTimeout(r, 150)); // GC entries arrive asynchronously
+    const v = s.sample()!;
+    expect(v.gc.major.count).toBeGreaterThanOrEqual(1);
+    expect(v.gc.major.pauseMs).toBeGreaterThan(0);
+    expect(v.memory.heapAfterGcBytes.length).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 50)); // statfs answers after the first reading
+    expect(s.sample()?.disk).toMatchObject({ path: tmpdir() });
+    expect(s.latest()?.disk?.freeBytes).toBeGreaterThan(0);
+    expect(s.latest()?.gc.major.count).toBe(0); // the next interval starts from zero
+  });
+
   it('shares one lag probe and one GC observer between samplers, stopped with the last', () => {
     const before = sharedProbes().subscribers;
     const a = sampler();
@@ -55,6 +77,7 @@ describe('RuntimeSampler', () => {
     s.stop();
     await new Promise((r) => setTimeout(r, 300));
     s.start();
+    await new Promise((r) => setTimeout(r, 150)); // one interval, as the timer would
     const v = s.sample()!;
     expect(v.samplingCpuPercent).toBeLessThan(50);
     expect(v.gc.major.count + v.gc.minor.count).toBeGreaterThanOrEqual(0);

@@ -6,7 +6,14 @@ export type {
   RuleInput,
   Severity,
 } from './recommendations.js';
-export { FEW_CALLS, formatMs, judged, recommend, windowLabel } from './recommendations.js';
+export {
+  FEW_CALLS,
+  formatMinutes,
+  formatMs,
+  judged,
+  recommend,
+  windowLabel,
+} from './recommendations.js';
 export type { OperationReport, PerformanceReport, ReportInput, Violation } from './report.js';
 export { buildReport, findViolations } from './report.js';
 export type { Slo, SloOptions, SloStatus } from './slo.js';

@@ -252,7 +252,8 @@ function capacity(findings: readonly CapacityFinding[]): Recommendation[] {
     }));
 }
 
-function formatMinutes(ms: number): string {
+/** A span of minutes or hours for a sentence: `38 min`, `5 h` (at least 1 min). */
+export function formatMinutes(ms: number): string {
   return ms >= 7_200_000
     ? `${Math.round(ms / 3_600_000)} h`
     : `${Math.max(1, Math.round(ms / 60_000))} min`;
