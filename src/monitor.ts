@@ -495,24 +495,33 @@ export class PerformanceMonitor implements AsyncDisposable {
    * monitor.registerErrorHandler('database_error', async ({ signal }) => db.reconnect({ signal }));
    * @returns a Disposable that unregisters it
    */
-  registerErrorHandler(
+  registerErrorHandler<C extends object = Record<string, unknown>>(
     match: ErrorMatch,
-    handler: ErrorHandler,
+    handler: ErrorHandler<C>,
     options?: HandlerOptions,
   ): Disposable {
     return this.recovery.registerErrorHandler(match, handler, options);
   }
 
   /** Removes a handler by its match (or the handler function). @returns whether one was removed */
-  unregisterErrorHandler(matchOrHandler: ErrorMatch | ErrorHandler): boolean {
+  unregisterErrorHandler(matchOrHandler: ErrorMatch | ErrorHandler<never>): boolean {
     return this.recovery.unregisterErrorHandler(matchOrHandler);
   }
 
   /**
-   * Runs the handler for an error or error type (seed: `recover_from_error`).
-   * Never throws: without a handler, `{ recovered: false, reason: 'no-handler' }`.
+   * Runs the handler for an error or error type (seed: `recover_from_error`),
+   * handing it the caller's whole `context` (as `context`; `operation`,
+   * `data`, `signal` and `previous` keep their meaning). Never throws for a
+   * failing recovery: without a handler, `{ recovered: false, reason: 'no-handler' }`.
+   * @example
+   * monitor.registerErrorHandler<{ invoice: number }>('database_error', ({ context }) => requeue(context.invoice));
+   * await monitor.recoverFromError('database_error', { invoice: 42, step: 'post' });
+   * @throws TypeError (a rejection) for a context that is not an object, or a known key of the wrong type
    */
-  async recoverFromError(errorOrType: unknown, context?: RecoverContext): Promise<RecoveryResult> {
+  async recoverFromError<C extends object = RecoverContext>(
+    errorOrType: unknown,
+    context?: C & RecoverContext,
+  ): Promise<RecoveryResult> {
     return this.recovery.recoverFromError(errorOrType, context);
   }
 

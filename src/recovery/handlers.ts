@@ -2,8 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { checkDurationMs, describe } from '../core/index.js';
 import { errorTypeOf } from './classify.js';
 
-/** What a recovery handler is told. */
-export interface HandlerContext {
+/**
+ * What a recovery handler is told. `C` is the shape of the context the
+ * callers of `recoverFromError` pass (e.g. `{ invoice: number }`).
+ */
+export interface HandlerContext<C extends object = Record<string, unknown>> {
   /** The error being recovered from (a string type alone becomes an Error with that `type`). */
   error: unknown;
   /** The error's type: its `type`, `code` or `name`. */
@@ -16,6 +19,14 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** What the caller passed as `data` (e.g. the record being saved). */
   data: unknown;
+  /**
+   * The whole context the caller gave `recoverFromError`, every key as it was
+   * passed (the same object); between the attempts of `monitor.run`, what the
+   * run passes (`{ operation, data, signal?, previous? }`); `{}` when the
+   * caller gave none. Partial: a handler cannot know that every caller passed
+   * each of its keys.
+   */
+  context: Readonly<Partial<C>> & RecoverContext;
   /** The outcome of the previous try at this error, if any. */
   previous: RecoveryResult | undefined;
 }
@@ -25,7 +36,9 @@ export interface HandlerContext {
  * means "not recovered"; anything else (or nothing) means recovered. A throw,
  * a rejection or running past `timeoutMs` is a failed attempt.
  */
-export type ErrorHandler = (context: HandlerContext) => unknown;
+export type ErrorHandler<C extends object = Record<string, unknown>> = (
+  context: HandlerContext<C>,
+) => unknown;
 
 /** Which errors a handler takes. */
 export type ErrorMatch =
@@ -66,9 +79,15 @@ export interface RecoveryResult {
   error?: unknown;
 }
 
-/** Context given to a recovery by the caller. */
+/**
+ * Context given to a recovery by the caller. These four keys mean what they
+ * say; any other key is the caller's own and reaches the handler unchanged
+ * as `context` (seed: `recover_from_error(error_type, context)`).
+ */
 export interface RecoverContext {
+  /** The operation that failed: a non-empty string. */
   operation?: string;
+  /** Passed to the handler as `data` and to `onGaveUp` listeners. */
   data?: unknown;
   /** Aborting it stops waiting for the handler (and aborts the handler's signal). */
   signal?: AbortSignal;
@@ -78,7 +97,7 @@ export interface RecoverContext {
 
 interface Registered {
   match: ErrorMatch;
-  handler: ErrorHandler;
+  handler: ErrorHandler<object>;
   name: string;
   timeoutMs: number;
   maxAttempts: number;
@@ -107,7 +126,11 @@ export class HandlerRegistry {
    * @returns a Disposable that unregisters the handler
    * @throws TypeError or RangeError for a bad argument; Error when `match` already has a handler
    */
-  register(match: ErrorMatch, handler: ErrorHandler, options: HandlerOptions = {}): Disposable {
+  register<C extends object = Record<string, unknown>>(
+    match: ErrorMatch,
+    handler: ErrorHandler<C>,
+    options: HandlerOptions = {},
+  ): Disposable {
     const order = typeof match === 'string' ? 0 : isErrorClass(match) ? 1 : 2;
     if (typeof match === 'string' ? match.length === 0 : typeof match !== 'function') {
       throw new TypeError(
@@ -131,15 +154,22 @@ export class HandlerRegistry {
     const name =
       options.name ??
       (typeof match === 'string' ? match : match.name || handler.name || 'predicate');
-    const entry: Registered = { match, handler, name, timeoutMs, maxAttempts, order };
+    const entry: Registered = {
+      match,
+      handler: handler as ErrorHandler<object>,
+      name,
+      timeoutMs,
+      maxAttempts,
+      order,
+    };
     this.#handlers.push(entry);
     return { [Symbol.dispose]: () => void this.unregister(match) };
   }
 
   /** Removes the handler registered for `match` (or the given handler function). @returns whether one was removed */
-  unregister(matchOrHandler: ErrorMatch | ErrorHandler): boolean {
+  unregister(matchOrHandler: ErrorMatch | ErrorHandler<never>): boolean {
     const at = this.#handlers.findIndex(
-      (h) => h.match === matchOrHandler || h.handler === matchOrHandler,
+      (h) => h.match === matchOrHandler || h.handler === (matchOrHandler as unknown),
     );
     if (at < 0) return false;
     this.#handlers.splice(at, 1);
@@ -222,6 +252,7 @@ export class HandlerRegistry {
           operation: context.operation,
           attempt: startAttempt + i,
           data: context.data,
+          context,
           previous,
           outer: context.signal,
         }),
@@ -253,7 +284,7 @@ const CANCELLED: unique symbol = Symbol('cancelled');
 /** One try of a handler, bounded by its timeout. */
 async function tryOnce(
   h: Registered,
-  c: Omit<HandlerContext, 'signal'> & { outer: AbortSignal | undefined },
+  c: Omit<HandlerContext<object>, 'signal'> & { outer: AbortSignal | undefined },
 ): Promise<Pick<RecoveryResult, 'recovered' | 'reason' | 'error' | 'declined'>> {
   if (c.outer?.aborted === true) {
     return { recovered: false, reason: 'cancelled', error: c.outer.reason };
@@ -294,6 +325,37 @@ async function tryOnce(
     clearTimeout(timer);
     if (onOuter !== undefined) c.outer?.removeEventListener('abort', onOuter);
   }
+}
+
+/**
+ * The caller's context, checked: an object (or nothing) whose four known keys
+ * have the types they need. Anything else would be dropped or misread.
+ * @throws TypeError naming the key and what it must be
+ */
+export function checkRecoverContext(context: unknown): RecoverContext {
+  if (context === undefined) return {};
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) {
+    throw new TypeError(
+      `context must be an object such as { operation: 'save', invoice: 42 }, got ${describe(context)}`,
+    );
+  }
+  const c = context as Record<string, unknown>;
+  if (c.operation !== undefined && (typeof c.operation !== 'string' || c.operation.length === 0)) {
+    throw new TypeError(
+      `context.operation must be a non-empty string (the operation that failed), got ${describe(c.operation)}; put your own values under other keys`,
+    );
+  }
+  if (c.signal !== undefined && !(c.signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `context.signal must be an AbortSignal, got ${describe(c.signal)}; put your own values under other keys`,
+    );
+  }
+  if (c.previous !== undefined && (typeof c.previous !== 'object' || c.previous === null)) {
+    throw new TypeError(
+      `context.previous must be an earlier RecoveryResult, got ${describe(c.previous)}; put your own values under other keys`,
+    );
+  }
+  return c as RecoverContext;
 }
 
 /** How many prototype steps from `error` up to `cls`; Infinity when it is not one. */

@@ -29,6 +29,7 @@ import {
 } from './classify.js';
 import { type Deadline, DeadlineWatcher } from './deadline.js';
 import {
+  checkRecoverContext,
   type ErrorHandler,
   type ErrorMatch,
   type HandlerOptions,
@@ -391,24 +392,31 @@ export class Recovery {
    * @returns a Disposable that unregisters it
    * @throws when `match` already has a handler, or an argument is invalid
    */
-  registerErrorHandler(
+  registerErrorHandler<C extends object = Record<string, unknown>>(
     match: ErrorMatch,
-    handler: ErrorHandler,
+    handler: ErrorHandler<C>,
     options?: HandlerOptions,
   ): Disposable {
     return this.#handlers.register(match, handler, options);
   }
 
   /** Removes the handler of `match` (or that handler function). @returns whether one was removed */
-  unregisterErrorHandler(matchOrHandler: ErrorMatch | ErrorHandler): boolean {
+  unregisterErrorHandler(matchOrHandler: ErrorMatch | ErrorHandler<never>): boolean {
     return this.#handlers.unregister(matchOrHandler);
   }
 
   /**
-   * Runs the handler registered for `errorOrType` (seed: `recover_from_error`).
-   * Never throws: no handler gives `{ recovered: false, reason: 'no-handler' }`.
+   * Runs the handler registered for `errorOrType` (seed: `recover_from_error`)
+   * with the caller's whole `context` (the handler's `context`).
+   * Never throws for a failing recovery: no handler gives `{ recovered: false, reason: 'no-handler' }`.
+   * @throws TypeError (a rejection) when `context` is not an object or one of its
+   *   keys `operation`, `signal`, `previous` has the wrong type: nothing runs
    */
-  async recoverFromError(errorOrType: unknown, context?: RecoverContext): Promise<RecoveryResult> {
+  async recoverFromError<C extends object = RecoverContext>(
+    errorOrType: unknown,
+    context?: C & RecoverContext,
+  ): Promise<RecoveryResult> {
+    checkRecoverContext(context);
     this.#recoverFromErrorCalls++;
     const operation = context?.operation ?? null;
     const kind = typeof errorOrType === 'string' ? 'transient' : classifyFailure(errorOrType);
