@@ -95,12 +95,17 @@ export type {
   RunPolicy,
 } from './recovery/index.js';
 export { CircuitBreaker, classifyFailure, Recovery } from './recovery/index.js';
-export type { GcFigures, RuntimeVitals } from './runtime/index.js';
-export { RuntimeSampler } from './runtime/index.js';
+export type { OperationReport, PerformanceReport } from './report/index.js';
+export type {
+  GcFigures,
+  RuntimeSliceSummary,
+  RuntimeVitals,
+  RuntimeWindowSummary,
+  Worst,
+} from './runtime/index.js';
+export { RuntimeSampler, RuntimeWindow } from './runtime/index.js';
 export type {
   Evidence,
-  OperationReport,
-  PerformanceReport,
   Recommendation,
   ResolvedTarget,
   Severity,

@@ -1,198 +1,64 @@
-import {
-  type BackupInfo,
-  type BackupProvider,
+import type {
+  BackupInfo,
+  BackupProvider,
   BackupService,
-  type BackupStats,
-  BackupStore,
-  type CorruptBackup,
-  type PruneResult,
-  type RestoreOptions,
-  type RestoreResult,
-  type RetentionPolicy,
-  type SqliteDatabase,
+  CorruptBackup,
+  PruneResult,
+  RestoreOptions,
+  RestoreResult,
+  RetentionPolicy,
+  SqliteDatabase,
 } from './backup/index.js';
-import {
-  BUILT_IN_LIMITS,
-  CapacityTracker,
-  type ResourceOptions,
-  type ResourceStatus,
-  type SessionAttributes,
-  type SessionStats,
-  SessionTracker,
-} from './capacity/index.js';
-import { type Clock, checkCount, checkDurationMs, systemClock, toEpochMs } from './core/index.js';
-import {
-  builtInChecks,
-  CapacityHistory,
-  type CapacityTrend,
-  type CheckGroup,
-  type CheckOutcome,
-  HealthChecks,
-  type HealthReport,
-  type HealthSource,
-  type HealthStatus,
-  type HealthThresholds,
-  type ResolvedThresholds,
-  resolveThresholds,
-  runtimeRecommendations,
-} from './health/index.js';
-import {
-  type AggregateStats,
+import type { CapacityTracker, SessionAttributes, SessionTracker } from './capacity/index.js';
+import { type Clock, checkCount, checkDurationMs } from './core/index.js';
+import type { CheckGroup, HealthChecks, HealthStatus } from './health/index.js';
+import type {
   MetricRegistry,
-  type Operation,
-  type OperationOptions,
+  Operation,
   OperationRegistry,
-  type OperationStats,
-  type OperationsSnapshot,
-  type OperationTimer,
-  type StatsOptions,
+  OperationStats,
+  OperationsSnapshot,
+  OperationTimer,
+  StatsOptions,
 } from './metrics/index.js';
-import {
-  type ErrorHandler,
-  type ErrorMatch,
-  type HandlerOptions,
-  type RecoverContext,
+import type {
+  MeasureOptions,
+  PerformanceMonitorOptions,
+  RecordOptions,
+} from './monitor-options.js';
+import { createParts } from './monitor-parts.js';
+import type {
+  ErrorHandler,
+  ErrorMatch,
+  HandlerOptions,
+  RecoverContext,
   Recovery,
-  type RecoveryFinding,
-  type RecoveryOptions,
-  type RecoveryResult,
-  type RunContext,
-  type RunPolicy,
-  recoveryFinding,
-  recoveryRecommendations,
+  RecoveryResult,
+  RunContext,
+  RunPolicy,
 } from './recovery/index.js';
-import { RuntimeSampler, type RuntimeVitals } from './runtime/index.js';
+import type { PerformanceReport, Reporter, SystemHealth } from './report/index.js';
+import type { RuntimeSampler } from './runtime/index.js';
 import {
-  buildReport,
   defineSlo,
-  findViolations,
-  type PerformanceReport,
   type Slo,
   type SloOptions,
   type SloStatus,
   sloStatus,
   type Target,
-  Targets,
-  type TargetsOptions,
-  type Violation,
+  type Targets,
 } from './targets/index.js';
 
+export type {
+  MeasureOptions,
+  MonitorCapacityOptions,
+  MonitorMetricsOptions,
+  PerformanceMonitorOptions,
+  RecordOptions,
+} from './monitor-options.js';
+export type { SystemHealth } from './report/index.js';
 /** Overall status, worst first: DOWN > DEGRADED > UNKNOWN > UP. */
 export type { HealthStatus };
-
-/** The seed's system health (`get_system_health`), from the latest figures. */
-export interface SystemHealth {
-  status: HealthStatus;
-  /** Why the status is not UP, one short sentence each. */
-  reasons: string[];
-  /** ISO time of the reading. */
-  checkedAt: string;
-  /** Window the response figures cover, in ms. */
-  windowMs: number;
-  avgResponseTimeMs: number;
-  p95ResponseTimeMs: number;
-  p99ResponseTimeMs: number;
-  /** Fraction 0..1 of failed calls in the window. */
-  errorRate: number;
-  /** Calls measured in the window. */
-  totalOperations: number;
-  throughputPerSec: number;
-  meetingTargets: boolean;
-  transactionCount: number;
-  customerCount: number;
-  activeSessions: number;
-  sessions: SessionStats;
-  capacity: ResourceStatus[];
-  /** Fraction 0..1 of backup attempts that succeeded; 1 before any. */
-  backupSuccessRate: number;
-  /** ISO time of the last good backup, `null` before any. */
-  lastBackupAt: string | null;
-  /** Backup statistics without the attempt history (see `monitor.backups.stats()`). */
-  backups: Omit<BackupStats, 'history'>;
-  /** Error recovery: runs, recoveries, give-ups, open breakers, top error types. */
-  recovery: RecoveryFinding;
-  /** Memory of the process (seed future enhancement 1); `null` before the first sample. */
-  memory: RuntimeVitals['memory'] | null;
-  /** The latest runtime reading; `null` before the first sample or when sampling is off. */
-  runtime: RuntimeVitals | null;
-  /** Status of the liveness checks (the process itself) and of every check (readiness). */
-  liveness: HealthStatus;
-  readiness: HealthStatus;
-  /** Every check's latest outcome. */
-  checks: CheckOutcome[];
-}
-
-/** Options of the metrics part of a {@link PerformanceMonitor}. */
-export interface MonitorMetricsOptions {
-  /** Sliding window of the figures. @defaultValue 10 */
-  windowMinutes?: number;
-  /** Slice of the window. @defaultValue 1 */
-  sliceMinutes?: number;
-  /** Most distinct operation names before `_other`. @defaultValue 2000 */
-  maxOperations?: number;
-  /** Most series of one custom metric before its overflow series. @defaultValue 2000 */
-  maxSeriesPerMetric?: number;
-}
-
-/** Capacity limits: the seed's two, overridable field by field, and any others. */
-export interface MonitorCapacityOptions {
-  /** @defaultValue `{ limit: 10_000, warnAtFraction: 0.8, policy: 'warn' }` */
-  transactions?: Partial<ResourceOptions>;
-  /** @defaultValue `{ limit: 1_000, warnAtFraction: 0.8, policy: 'warn' }` */
-  customers?: Partial<ResourceOptions>;
-  /** Other limited resources by name. */
-  resources?: Record<string, ResourceOptions>;
-}
-
-/** Options of a {@link PerformanceMonitor}; every field is optional. */
-export interface PerformanceMonitorOptions {
-  /** Time source in ms; inject a fake one in tests. @defaultValue `performance.now()` */
-  clock?: Clock;
-  metrics?: MonitorMetricsOptions;
-  /** @defaultValue P95 <= 200 ms and error rate <= 1% for every operation */
-  targets?: TargetsOptions;
-  slos?: SloOptions[];
-  capacity?: MonitorCapacityOptions;
-  sessions?: {
-    /** @defaultValue 30 */
-    idleTimeoutMinutes?: number;
-    /** @defaultValue 100_000 */
-    maxSessions?: number;
-  };
-  /** Error rate at which health is DOWN, once the window has 20 calls. @defaultValue 0.5 */
-  downErrorRate?: number;
-  /** Directory of the backups, created (0700) at the first backup. @defaultValue 'backups' (the seed's) */
-  backupDir?: string;
-  /** Automatic backups every this many minutes while the app is active. @defaultValue 5 */
-  backupIntervalMinutes?: number;
-  /** Longest the state provider may take, and the bound on the final backup. @defaultValue 30_000 */
-  backupTimeoutMs?: number;
-  /** Which backups to keep after each new one. @defaultValue `{ keepLast: 100 }` (the seed's) */
-  backupRetention?: RetentionPolicy;
-  /** Free space of the backup disk below which health is DEGRADED. @defaultValue 100 MiB */
-  backupMinFreeBytes?: number;
-  /** Encrypts backups at rest with AES-256-GCM: 32 bytes, kept outside the backup directory. */
-  backupEncryptionKey?: Uint8Array;
-  /** Error recovery: breaker states saved before a restart, wall clock, error-type limit. */
-  recovery?: RecoveryOptions;
-  /** Runtime vitals sampling (memory, event loop, GC, CPU, handles, disk). */
-  runtime?: { enabled?: boolean; intervalMs?: number };
-  /**
-   * Thresholds of the built-in health checks. `health.downErrorRate` takes
-   * precedence over the top-level `downErrorRate`; `health.diskMinFreeBytes`
-   * over `backupMinFreeBytes`.
-   */
-  health?: HealthThresholds;
-}
-
-/** Options of a measured call. */
-export type MeasureOptions = OperationOptions;
-
-/** Options of {@link PerformanceMonitor.recordOperation}. */
-export interface RecordOptions extends OperationOptions {
-  /** @defaultValue true */
-  success?: boolean;
-}
 
 /**
  * Keel's facade: times operations, judges them against targets, tracks
@@ -224,9 +90,7 @@ export class PerformanceMonitor implements AsyncDisposable {
   readonly health: HealthChecks;
   /** Process vitals, sampled every second (option `runtime`). */
   readonly runtime: RuntimeSampler;
-  readonly #thresholds: ResolvedThresholds;
-  readonly #capacityHistory = new CapacityHistory();
-  #opsView: { stamp: string; snapshot: OperationsSnapshot; violations: Violation[] } | undefined;
+  readonly #reporter: Reporter;
   readonly #clock: Clock;
   readonly #injectedClock: boolean;
   readonly #slos: Slo[] = [];
@@ -235,74 +99,29 @@ export class PerformanceMonitor implements AsyncDisposable {
 
   /** @throws RangeError or TypeError naming the first invalid option */
   constructor(options: PerformanceMonitorOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
     this.#injectedClock = options.clock !== undefined;
-    const m = options.metrics ?? {};
-    const downErrorRate = options.downErrorRate ?? 0.5;
-    if (!(downErrorRate > 0 && downErrorRate <= 1)) {
-      throw new RangeError(`downErrorRate must be a fraction in (0, 1], got ${downErrorRate}`);
-    }
-    this.#thresholds = resolveThresholds({
-      downErrorRate,
-      // The disk counts as low at the backups' own threshold unless health says otherwise.
-      ...(options.backupMinFreeBytes === undefined
-        ? {}
-        : { diskMinFreeBytes: options.backupMinFreeBytes }),
-      ...options.health,
-    });
-    this.targets = new Targets(options.targets);
-    this.capacity = new CapacityTracker({
-      clock: this.#clock,
-      resources: capacityResources(options.capacity ?? {}),
-    });
-    this.sessions = new SessionTracker({ clock: this.#clock, ...options.sessions });
-    this.metrics = new MetricRegistry({
-      clock: this.#clock,
-      ...(m.maxSeriesPerMetric === undefined ? {} : { maxSeriesPerMetric: m.maxSeriesPerMetric }),
-    });
-    this.operations = new OperationRegistry({
-      clock: this.#clock,
-      ...(m.windowMinutes === undefined ? {} : { windowMinutes: m.windowMinutes }),
-      ...(m.sliceMinutes === undefined ? {} : { sliceMinutes: m.sliceMinutes }),
-      ...(m.maxOperations === undefined ? {} : { maxOperations: m.maxOperations }),
-    });
-    for (const slo of options.slos ?? []) this.addSlo(slo);
-    this.recovery = new Recovery(this.operations, this.#clock, options.recovery);
-    const runtime = options.runtime ?? {};
-    this.runtime = new RuntimeSampler({
-      ...(runtime.intervalMs === undefined ? {} : { intervalMs: runtime.intervalMs }),
-      diskPath: options.backupDir ?? 'backups',
-      onSample: () => this.#capacityTrends(),
-    });
-    this.health = new HealthChecks(this.#clock);
-    const source: HealthSource = {
-      operations: () => this.#operationsView(),
-      backups: () => this.backups.stats(),
-      recovery: () => this.recovery.stats(),
-      capacity: () => this.capacity.list(),
-      capacityTrends: () => this.#capacityTrends(),
-      runtime: () => this.runtime.latest(),
-    };
-    for (const [name, check, group] of builtInChecks(source, this.#thresholds)) {
-      this.health.registerBuiltIn(name, check, group);
-    }
-    this.backups = new BackupService({
-      store: new BackupStore({
-        dir: options.backupDir ?? 'backups',
-        ...(options.backupEncryptionKey === undefined
-          ? {}
-          : { encryptionKey: options.backupEncryptionKey }),
-      }),
+    const slos = this.#slos;
+    const parts = createParts(options, {
       activity: () => this.#activity(),
-      ...(options.backupIntervalMinutes === undefined
-        ? {}
-        : { intervalMinutes: options.backupIntervalMinutes }),
-      ...(options.backupTimeoutMs === undefined ? {} : { timeoutMs: options.backupTimeoutMs }),
-      ...(options.backupRetention === undefined ? {} : { retention: options.backupRetention }),
-      ...(options.backupMinFreeBytes === undefined
-        ? {}
-        : { minFreeBytes: options.backupMinFreeBytes }),
+      slos: {
+        statuses: () => this.getSloStatuses(),
+        get count() {
+          return slos.length;
+        },
+      },
     });
+    this.operations = parts.operations;
+    this.metrics = parts.metrics;
+    this.targets = parts.targets;
+    this.capacity = parts.capacity;
+    this.sessions = parts.sessions;
+    this.backups = parts.backups;
+    this.recovery = parts.recovery;
+    this.health = parts.health;
+    this.runtime = parts.runtime;
+    this.#reporter = parts.reporter;
+    this.#clock = parts.clock;
+    for (const slo of options.slos ?? []) this.addSlo(slo);
     // Last: every option is valid by now, so a throwing constructor leaves no timer behind.
     if (options.runtime?.enabled !== false) this.runtime.start();
   }
@@ -412,65 +231,7 @@ export class PerformanceMonitor implements AsyncDisposable {
    * figures, violations and recommendations (seed: `get_performance_report`).
    */
   getPerformanceReport(options?: StatsOptions): PerformanceReport {
-    const snapshot = this.operations.snapshot(options);
-    const trends = this.#capacityTrends();
-    const timeLeft = new Map(trends.map((t) => [t.name, t.timeLeftMs]));
-    return buildReport({
-      snapshot,
-      targets: this.targets,
-      slos: this.getSloStatuses(),
-      // Capacity resources with the time left at their current growth.
-      capacity: this.capacity
-        .list()
-        .map((r) => ({ ...r, timeLeftMs: timeLeft.get(r.name) ?? null })),
-      metricOverflows: this.metrics.overflows(),
-      generatedAt: new Date(toEpochMs(this.#clock, snapshot.takenAtMs)),
-      recovery: recoveryRecommendations(this.recovery.stats()),
-      extraRecommendations: runtimeRecommendations({
-        runtime: this.runtime.latest(),
-        backups: this.backups.stats(),
-        trends,
-        thresholds: this.#thresholds,
-      }),
-    });
-  }
-
-  /**
-   * Growth of each capacity resource over the last hour. Counts are noted at
-   * every runtime sample and every health or report read (at most every 5 s),
-   * so trends exist with sampling off too.
-   */
-  #capacityTrends(): CapacityTrend[] {
-    const resources = this.capacity.list();
-    this.#capacityHistory.add(this.#clock.now(), resources);
-    return this.#capacityHistory.trends(resources);
-  }
-
-  /**
-   * The window's overall figures and target verdicts, recomputed only when
-   * something was recorded, the window moved, or a target changed since the
-   * last time: a health probe on an unchanged monitor costs microseconds.
-   */
-  #operationsView(): {
-    overall: AggregateStats;
-    violations: Violation[];
-    snapshot: OperationsSnapshot;
-  } {
-    // Time-dependent figures (throughput, checkedAt) are at most a second of clock time old.
-    const second = Math.floor(this.#clock.now() / 1000);
-    const stamp = `${this.operations.recordedCount()}:${this.operations.epoch}:${second}:${this.targets.version}:${this.#slos.length}`;
-    const cached = this.#opsView;
-    if (cached !== undefined && cached.stamp === stamp) {
-      return {
-        overall: cached.snapshot.overall,
-        violations: cached.violations,
-        snapshot: cached.snapshot,
-      };
-    }
-    const snapshot = this.operations.snapshot();
-    const violations = findViolations(snapshot, this.targets, this.getSloStatuses());
-    this.#opsView = { stamp, snapshot, violations };
-    return { overall: snapshot.overall, violations, snapshot };
+    return this.#reporter.performanceReport(options);
   }
 
   /**
@@ -482,7 +243,7 @@ export class PerformanceMonitor implements AsyncDisposable {
     options: { group?: CheckGroup } = {},
   ): Promise<SystemHealth & { durationMs: number }> {
     const report = await this.health.run(options.group ?? 'readiness');
-    return { ...this.#figures(report), durationMs: report.durationMs };
+    return { ...this.#reporter.systemHealth(report), durationMs: report.durationMs };
   }
 
   // ---- error recovery -------------------------------------------------------
@@ -699,48 +460,7 @@ export class PerformanceMonitor implements AsyncDisposable {
    * app's checks give their last outcome (run them with {@link checkHealth}).
    */
   getSystemHealth(): SystemHealth {
-    return this.#figures(this.health.latest());
-  }
-
-  #figures(report: HealthReport): SystemHealth {
-    const { overall: o, snapshot, violations } = this.#operationsView();
-    const reasons: string[] = [];
-    for (const c of report.checks) {
-      if (c.status === 'UP') continue;
-      const own = (c.details as { reasons?: string[] } | undefined)?.reasons;
-      if (c.builtIn && own !== undefined) reasons.push(...own);
-      else reasons.push(`${c.name}: ${c.message ?? c.status}`);
-    }
-    const backups = this.backups.stats();
-    const { history: _, ...withoutHistory } = backups;
-    const runtime = this.runtime.latest() ?? null;
-    return {
-      status: report.status,
-      reasons,
-      checkedAt: new Date(toEpochMs(this.#clock, snapshot.takenAtMs)).toISOString(),
-      windowMs: snapshot.windowMs ?? 0,
-      avgResponseTimeMs: o.meanMs,
-      p95ResponseTimeMs: o.p95Ms,
-      p99ResponseTimeMs: o.p99Ms,
-      errorRate: o.errorRate,
-      totalOperations: o.count,
-      throughputPerSec: o.throughputPerSec,
-      meetingTargets: violations.length === 0,
-      transactionCount: this.capacity.get('transactions')?.count ?? 0,
-      customerCount: this.capacity.get('customers')?.count ?? 0,
-      activeSessions: this.sessions.activeCount,
-      sessions: this.sessions.stats(),
-      capacity: this.capacity.list(),
-      backupSuccessRate: backups.successRate,
-      lastBackupAt: backups.lastSuccessAt,
-      backups: withoutHistory,
-      recovery: recoveryFinding(this.recovery.stats()),
-      memory: runtime?.memory ?? null,
-      runtime,
-      liveness: report.liveness,
-      readiness: report.readiness,
-      checks: report.checks,
-    };
+    return this.#reporter.systemHealth(this.health.latest());
   }
 
   // ---- lifecycle ------------------------------------------------------------
@@ -768,13 +488,4 @@ export class PerformanceMonitor implements AsyncDisposable {
 /** Creates a {@link PerformanceMonitor}. */
 export function createMonitor(options?: PerformanceMonitorOptions): PerformanceMonitor {
   return new PerformanceMonitor(options);
-}
-
-function capacityResources(c: MonitorCapacityOptions): Record<string, ResourceOptions> {
-  const out: Record<string, ResourceOptions> = { ...c.resources };
-  for (const name of ['transactions', 'customers'] as const) {
-    const given = c[name];
-    if (given !== undefined) out[name] = { limit: BUILT_IN_LIMITS[name], ...given };
-  }
-  return out;
 }

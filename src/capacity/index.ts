@@ -1,3 +1,5 @@
+export type { CapacityTrend } from './capacity-history.js';
+export { CapacityHistory } from './capacity-history.js';
 export type {
   CapacityPolicy,
   CapacityState,

@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../backup/atomic-file.js';
-import { type BackupInfo, BackupStore, type RetentionPolicy } from '../backup/index.js';
+import {
+  type BackupInfo,
+  BackupStore,
+  type RetentionPolicy,
+  writeFileAtomic,
+} from '../backup/index.js';
 import { safeText, table } from './render.js';
 
 const USAGE = `Usage: keel backup <list|verify|restore|prune> --dir <dir> [options]

@@ -1,6 +1,6 @@
 import { BookkeepingService, runLoad } from '../../examples/bookkeeping/index.js';
 import { PerformanceMonitor } from '../monitor.js';
-import type { PerformanceReport } from '../targets/index.js';
+import type { PerformanceReport } from '../report/index.js';
 import { renderReport, type Style } from './render.js';
 
 /** Options of {@link runDemo}. */

@@ -1,5 +1,6 @@
+import { formatMs } from '../core/index.js';
 import type { SystemHealth } from '../monitor.js';
-import { formatMs, type PerformanceReport } from '../targets/index.js';
+import type { PerformanceReport } from '../report/index.js';
 
 /** How text is styled: ANSI colours on a terminal, plain otherwise. */
 export interface Style {

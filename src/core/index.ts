@@ -18,6 +18,15 @@ export {
   TimeoutError,
 } from './errors.js';
 export { Emitter } from './events.js';
+export {
+  formatMinutes,
+  formatMs,
+  formatPercent,
+  formatTimeOfDay,
+  windowLabel,
+} from './format.js';
+export type { Evidence, Recommendation, Severity } from './recommendation.js';
+export { bySeverity, SEVERITY_ORDER } from './recommendation.js';
 export { safeMessage } from './safe-message.js';
 export {
   checkCount,

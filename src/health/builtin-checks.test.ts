@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupStats } from '../backup/index.js';
-import type { ResourceStatus } from '../capacity/index.js';
+import { CapacityHistory, type ResourceStatus } from '../capacity/index.js';
 import type { AggregateStats } from '../metrics/index.js';
 import type { RecoveryStats } from '../recovery/index.js';
-import type { RuntimeVitals } from '../runtime/index.js';
+import { type RuntimeVitals, RuntimeWindow } from '../runtime/index.js';
 import type { Violation } from '../targets/index.js';
-import {
-  builtInChecks,
-  type HealthSource,
-  heapGrowth,
-  resolveThresholds,
-} from './builtin-checks.js';
-import { CapacityHistory, runtimeRecommendations } from './recommendations.js';
+import { builtInChecks, type HealthSource } from './builtin-checks.js';
+import { heapGrowth } from './conditions.js';
+import { runtimeRecommendations } from './recommendations.js';
+import { resolveThresholds } from './thresholds.js';
 
 const overall = (count: number, errorRate = 0): AggregateStats =>
   ({ count, errorRate, p95Ms: 10, p99Ms: 20 }) as AggregateStats;
@@ -256,19 +253,29 @@ describe('runtime, backup and capacity recommendations', () => {
   const ids = (input: Partial<Parameters<typeof runtimeRecommendations>[0]>) =>
     runtimeRecommendations({
       runtime: vitals(),
+      window: undefined,
       backups: backups(),
       trends: [],
       thresholds: t,
       ...input,
     }).map((r) => r.id);
+  /** A runtime window on a fake clock, at 13:02:11 UTC. */
+  const runtimeWindow = () =>
+    new RuntimeWindow({ clock: { now: () => 0 }, now: () => Date.parse('2026-12-02T13:02:11Z') });
 
   it('fires nothing on a healthy process (control)', () => {
-    expect(ids({})).toEqual([]);
+    const w = runtimeWindow();
+    w.lag(1);
+    w.interval(vitals());
+    expect(ids({ window: w.summary() })).toEqual([]);
   });
 
-  it('event-loop blocking, with its evidence', () => {
+  it('event-loop blocking over the window, with how often, the worst and when', () => {
+    const w = runtimeWindow();
+    for (const ms of [150, 251, 99, 120, 180]) w.lag(ms);
     const r = runtimeRecommendations({
-      runtime: vitals({ eventLoopDelay: { p50Ms: 1, p99Ms: 150, maxMs: 210 } }),
+      runtime: vitals(),
+      window: w.summary(),
       backups: backups(),
       trends: [],
       thresholds: t,
@@ -278,30 +285,36 @@ describe('runtime, backup and capacity recommendations', () => {
         id: 'event-loop-blocked',
         evidence: {
           metric: 'eventLoopDelayMaxMs',
-          value: 210,
+          value: 251,
           threshold: 100,
-          window: '1s',
-          windowMs: 1000,
+          window: '10m',
+          windowMs: 600_000,
+          count: 4,
+          at: '2026-12-02T13:02:11.000Z',
         },
       },
     ]);
-    expect(
-      ids({ runtime: vitals({ eventLoopDelay: { p50Ms: 11, p99Ms: 20, maxMs: 30 } }) }),
-    ).toEqual(['event-loop-blocked']);
+    expect(r[0]?.message).toBe(
+      'The event loop was blocked 4 time(s) in the last 10 min, worst 251 ms at 13:02:11 UTC: every request waited that long.',
+    );
+    const delayed = runtimeWindow();
+    delayed.interval(vitals({ eventLoopDelay: { p50Ms: 11, p99Ms: 20, maxMs: 30 } }));
+    expect(ids({ window: delayed.summary() })).toEqual(['event-loop-blocked']);
   });
 
-  it('heap growing after GC, and GC pressure', () => {
+  it('heap growing after GC, and GC pressure over the window', () => {
     const m = vitals().memory;
     expect(
       ids({ runtime: vitals({ memory: { ...m, heapAfterGcBytes: [100, 120, 140, 160, 180] } }) }),
     ).toEqual(['heap-growing']);
     const gc = vitals().gc;
-    expect(ids({ runtime: vitals({ gc: { ...gc, major: { count: 3, pauseMs: 150 } } }) })).toEqual([
-      'gc-pressure',
-    ]);
-    expect(ids({ runtime: vitals({ gc: { ...gc, minor: { count: 9, pauseMs: 20 } } }) })).toEqual(
-      [],
-    );
+    const pressed = runtimeWindow();
+    pressed.interval(vitals({ gc: { ...gc, major: { count: 3, pauseMs: 150 } } }));
+    pressed.interval(vitals());
+    expect(ids({ window: pressed.summary() })).toEqual(['gc-pressure']);
+    const light = runtimeWindow();
+    light.interval(vitals({ gc: { ...gc, minor: { count: 9, pauseMs: 20 } } }));
+    expect(ids({ window: light.summary() })).toEqual([]);
   });
 
   it('capacity running out at the current growth rate', () => {
@@ -314,6 +327,7 @@ describe('runtime, backup and capacity recommendations', () => {
     expect(trends[0]?.perHour).toBeCloseTo(800);
     const r = runtimeRecommendations({
       runtime: undefined,
+      window: undefined,
       backups: backups(),
       trends,
       thresholds: t,

@@ -1,70 +1,14 @@
 import type { BackupStats } from '../backup/index.js';
-import type { ResourceStatus } from '../capacity/index.js';
-import { checkNumber } from '../core/index.js';
+import type { CapacityTrend, ResourceStatus } from '../capacity/index.js';
+import { formatMinutes } from '../core/index.js';
 import type { AggregateStats } from '../metrics/index.js';
 import type { RecoveryStats } from '../recovery/index.js';
 import { giveUps } from '../recovery/index.js';
 import type { RuntimeVitals } from '../runtime/index.js';
-import { FEW_CALLS, formatMinutes, type Violation } from '../targets/index.js';
+import { FEW_CALLS, type Violation } from '../targets/index.js';
+import { backupLate, diskFree, heapGrowth, loopBlocked } from './conditions.js';
 import type { CheckGroup, CheckResult, HealthStatus } from './health-checks.js';
-import { type CapacityTrend, diskFree } from './recommendations.js';
-
-/** Thresholds of the built-in checks. */
-export interface HealthThresholds {
-  /** Error rate (0..1, with at least 20 calls) at which health is DOWN. @defaultValue 0.5 */
-  downErrorRate?: number;
-  /** No good backup younger than this (while backups are scheduled) is DOWN. @defaultValue 86_400_000 (24 h) */
-  backupMaxAgeMs?: number;
-  /** Event-loop delay median at which the loop counts as blocked. @defaultValue 10 */
-  eventLoopP50Ms?: number;
-  /** Event-loop delay maximum (over one sampling interval) at which the loop counts as blocked. @defaultValue 100 */
-  eventLoopMaxMs?: number;
-  /** Heap used over the heap limit at which memory is DEGRADED. @defaultValue 0.9 */
-  heapUsedFraction?: number;
-  /** Growth of the heap after major GCs (first to last of at least 5) that counts as a leak. @defaultValue 0.2 */
-  heapGrowthFraction?: number;
-  /** Give-up rate of runs that failed at least once (5 or more) that is DEGRADED. @defaultValue 0.5 */
-  giveUpRate?: number;
-  /** Free space of the backup disk under which it is low. @defaultValue 104_857_600 (100 MiB, as backupMinFreeBytes) */
-  diskMinFreeBytes?: number;
-  /** A resource whose limit is nearer than this at its current growth is DEGRADED. @defaultValue 3_600_000 (1 h) */
-  capacityTimeLeftMs?: number;
-}
-
-/** Resolved thresholds. */
-export type ResolvedThresholds = Required<HealthThresholds>;
-
-/**
- * Checks thresholds: each must be a positive number (fractions in (0, 1]).
- * @throws RangeError naming the option, e.g. `health.eventLoopMaxMs`
- */
-export function resolveThresholds(t: HealthThresholds = {}): ResolvedThresholds {
-  const fraction = (v: number, name: string) => {
-    if (typeof v !== 'number' || !(v > 0 && v <= 1)) {
-      throw new RangeError(`health.${name} must be a fraction in (0, 1], got ${String(v)}`);
-    }
-    return v;
-  };
-  return {
-    downErrorRate: fraction(t.downErrorRate ?? 0.5, 'downErrorRate'),
-    backupMaxAgeMs: checkNumber(t.backupMaxAgeMs ?? 86_400_000, 'health.backupMaxAgeMs', 1),
-    eventLoopP50Ms: checkNumber(t.eventLoopP50Ms ?? 10, 'health.eventLoopP50Ms', 0.001),
-    eventLoopMaxMs: checkNumber(t.eventLoopMaxMs ?? 100, 'health.eventLoopMaxMs', 0.001),
-    heapUsedFraction: fraction(t.heapUsedFraction ?? 0.9, 'heapUsedFraction'),
-    heapGrowthFraction: checkNumber(
-      t.heapGrowthFraction ?? 0.2,
-      'health.heapGrowthFraction',
-      0.001,
-    ),
-    giveUpRate: fraction(t.giveUpRate ?? 0.5, 'giveUpRate'),
-    diskMinFreeBytes: checkNumber(t.diskMinFreeBytes ?? 104_857_600, 'health.diskMinFreeBytes', 0),
-    capacityTimeLeftMs: checkNumber(
-      t.capacityTimeLeftMs ?? 3_600_000,
-      'health.capacityTimeLeftMs',
-      0,
-    ),
-  };
-}
+import type { ResolvedThresholds } from './thresholds.js';
 
 /** What the built-in checks read; every reader is synchronous and cheap. */
 export interface HealthSource {
@@ -280,42 +224,4 @@ export function builtInChecks(
 /** UP without reasons, DEGRADED with them. */
 function degradedIf(reasons: string[], details: Record<string, unknown> = {}): Finding {
   return finding(reasons.length === 0 ? 'UP' : 'DEGRADED', reasons, details);
-}
-
-/**
- * Whether the event loop counts as blocked over the last interval: by its
- * median delay first, else by its maximum; `undefined` when it is not.
- */
-export function loopBlocked(
-  d: RuntimeVitals['eventLoopDelay'],
-  t: ResolvedThresholds,
-): { by: 'median' | 'max'; value: number; threshold: number } | undefined {
-  if (d.p50Ms >= t.eventLoopP50Ms)
-    return { by: 'median', value: d.p50Ms, threshold: t.eventLoopP50Ms };
-  if (d.maxMs >= t.eventLoopMaxMs)
-    return { by: 'max', value: d.maxMs, threshold: t.eventLoopMaxMs };
-  return undefined;
-}
-
-/**
- * How long unsaved changes have waited for a backup, ms, when that is more
- * than two intervals of a running schedule; `undefined` otherwise.
- */
-export function backupLate(b: BackupStats): number | undefined {
-  const waiting = b.pendingForMs;
-  if (!b.scheduled || waiting === null) return undefined;
-  return waiting > 2 * b.intervalMinutes * 60_000 ? waiting : undefined;
-}
-
-/**
- * Growth of the heap after major GCs, first to last, when it grew at (nearly)
- * every one of at least 5; `undefined` otherwise.
- */
-export function heapGrowth(afterGc: readonly number[]): number | undefined {
-  if (afterGc.length < 5) return undefined;
-  let rises = 0;
-  for (let i = 1; i < afterGc.length; i++) if (afterGc[i]! > afterGc[i - 1]!) rises++;
-  if (rises < (afterGc.length - 1) * 0.8) return undefined;
-  const first = afterGc[0]!;
-  return first > 0 ? (afterGc[afterGc.length - 1]! - first) / first : undefined;
 }

@@ -1,5 +1,6 @@
-export type { HealthSource, HealthThresholds, ResolvedThresholds } from './builtin-checks.js';
-export { builtInChecks, heapGrowth, resolveThresholds } from './builtin-checks.js';
+export type { HealthSource } from './builtin-checks.js';
+export { builtInChecks } from './builtin-checks.js';
+export { backupLate, diskFree, heapGrowth, loopBlocked } from './conditions.js';
 export type {
   CheckGroup,
   CheckOptions,
@@ -10,5 +11,7 @@ export type {
   HealthStatus,
 } from './health-checks.js';
 export { aggregate, HealthChecks, worse } from './health-checks.js';
-export type { CapacityTrend } from './recommendations.js';
-export { CapacityHistory, runtimeRecommendations } from './recommendations.js';
+export type { RuntimeRuleInput } from './recommendations.js';
+export { runtimeRecommendations } from './recommendations.js';
+export type { HealthThresholds, ResolvedThresholds } from './thresholds.js';
+export { resolveThresholds } from './thresholds.js';

@@ -1,84 +1,28 @@
 import type { BackupStats } from '../backup/index.js';
-import type { ResourceStatus } from '../capacity/index.js';
-import type { RuntimeVitals } from '../runtime/index.js';
-import { formatMinutes, type Recommendation } from '../targets/index.js';
-import { backupLate, heapGrowth, loopBlocked, type ResolvedThresholds } from './builtin-checks.js';
-
-/** A resource's growth, from the counts seen over the last hour. */
-export interface CapacityTrend {
-  name: string;
-  /** Units per hour (negative when shrinking). */
-  perHour: number;
-  /** Time until the limit at this rate, ms; `null` when not growing. */
-  timeLeftMs: number | null;
-  /** The resource's state now. */
-  state: ResourceStatus['state'];
-}
-
-const HOUR = 3_600_000;
-
-/**
- * Counts of each capacity resource over time (one point per sample, the last
- * hour kept), for growth rates and the time left before a limit.
- */
-export class CapacityHistory {
-  readonly #points = new Map<string, Array<{ at: number; count: number }>>();
-
-  #lastAt = Number.NEGATIVE_INFINITY;
-
-  /** Adds the current counts at clock reading `at` (ms); at most one point per 5 s. */
-  add(at: number, resources: readonly ResourceStatus[]): void {
-    if (at - this.#lastAt < 5_000) return;
-    this.#lastAt = at;
-    for (const r of resources) {
-      let list = this.#points.get(r.name);
-      if (list === undefined) {
-        list = [];
-        this.#points.set(r.name, list);
-      }
-      list.push({ at, count: r.count });
-      while (list.length > 2 && at - list[0]!.at > HOUR) list.shift();
-    }
-  }
-
-  /** The trend of each resource seen for at least a minute. */
-  trends(resources: readonly ResourceStatus[]): CapacityTrend[] {
-    const out: CapacityTrend[] = [];
-    for (const r of resources) {
-      const list = this.#points.get(r.name);
-      if (list === undefined || list.length < 2) continue;
-      const first = list[0]!;
-      const last = list[list.length - 1]!;
-      const spanMs = last.at - first.at;
-      if (spanMs < 60_000) continue;
-      const perHour = ((last.count - first.count) / spanMs) * HOUR;
-      const timeLeftMs =
-        perHour > 0 && Number.isFinite(r.limit) ? ((r.limit - r.count) / perHour) * HOUR : null;
-      out.push({
-        name: r.name,
-        perHour,
-        timeLeftMs: timeLeftMs === null ? null : Math.max(0, timeLeftMs),
-        state: r.state,
-      });
-    }
-    return out;
-  }
-}
+import type { CapacityTrend } from '../capacity/index.js';
+import {
+  formatMinutes,
+  formatMs,
+  formatTimeOfDay,
+  type Recommendation,
+  windowLabel,
+} from '../core/index.js';
+import type { RuntimeVitals, RuntimeWindowSummary } from '../runtime/index.js';
+import { backupLate, diskFree, heapGrowth, loopBlockedInWindow } from './conditions.js';
+import type { ResolvedThresholds } from './thresholds.js';
 
 const NOW = { window: 'now', windowMs: null } as const;
+const HOUR = 3_600_000;
 
-/**
- * Free bytes of the backup disk when it is low — by the backup service's
- * reading (also low under twice the last backup) or the sampler's — else undefined.
- */
-export function diskFree(
-  b: BackupStats,
-  v: RuntimeVitals | undefined,
-  t: ResolvedThresholds,
-): number | undefined {
-  if (b.disk?.low === true) return b.disk.freeBytes;
-  if (v?.disk != null && v.disk.freeBytes < t.diskMinFreeBytes) return v.disk.freeBytes;
-  return undefined;
+/** What the runtime, backup and capacity-forecast rules look at. */
+export interface RuntimeRuleInput {
+  /** The last reading (heap after the last major GCs). */
+  runtime: RuntimeVitals | undefined;
+  /** The runtime figures over the window: what the event-loop and GC rules judge. */
+  window: RuntimeWindowSummary | undefined;
+  backups: BackupStats;
+  trends: readonly CapacityTrend[];
+  thresholds: ResolvedThresholds;
 }
 
 /**
@@ -86,39 +30,11 @@ export function diskFree(
  * event-loop blocking, heap growing after GC, GC pressure, capacity running
  * out at the current growth rate, backups stale, failing or short of disk.
  */
-export function runtimeRecommendations(input: {
-  runtime: RuntimeVitals | undefined;
-  backups: BackupStats;
-  trends: readonly CapacityTrend[];
-  thresholds: ResolvedThresholds;
-}): Recommendation[] {
+export function runtimeRecommendations(input: RuntimeRuleInput): Recommendation[] {
   const out: Recommendation[] = [];
-  const { runtime: v, backups: b, thresholds: t } = input;
+  const { runtime: v, window: w, backups: b, thresholds: t } = input;
+  if (w !== undefined) out.push(...windowRecommendations(w, t));
   if (v !== undefined) {
-    const d = v.eventLoopDelay;
-    const windowMs = Math.round(v.intervalMs);
-    const window = `${(windowMs / 1000).toFixed(0)}s`;
-    const blocked = loopBlocked(d, t);
-    if (blocked !== undefined) {
-      const byMedian = blocked.by === 'median';
-      out.push({
-        id: 'event-loop-blocked',
-        severity: d.maxMs >= 10 * t.eventLoopMaxMs ? 'critical' : 'warning',
-        title: 'The event loop is blocked',
-        message: byMedian
-          ? `The event loop is delayed by ${d.p50Ms.toFixed(1)} ms at the median: synchronous work holds up every request.`
-          : `The event loop was blocked for up to ${d.maxMs.toFixed(0)} ms: every request waited that long.`,
-        evidence: {
-          metric: byMedian ? 'eventLoopDelayP50Ms' : 'eventLoopDelayMaxMs',
-          value: blocked.value,
-          threshold: blocked.threshold,
-          window,
-          windowMs,
-        },
-        action:
-          'profile with node --cpu-prof; move large JSON, crypto or loops off the request path (worker threads, streaming, batching)',
-      });
-    }
     const growth = heapGrowth(v.memory.heapAfterGcBytes);
     if (growth !== undefined && growth >= t.heapGrowthFraction) {
       out.push({
@@ -135,19 +51,6 @@ export function runtimeRecommendations(input: {
         },
         action:
           'take two heap snapshots a few minutes apart and compare what grows (caches without limits, listeners, timers)',
-      });
-    }
-    const gcMs = v.gc.major.pauseMs + v.gc.minor.pauseMs + v.gc.incremental.pauseMs;
-    const gcShare = v.intervalMs > 0 ? gcMs / v.intervalMs : 0;
-    if (gcShare >= 0.1) {
-      out.push({
-        id: 'gc-pressure',
-        severity: gcShare >= 0.25 ? 'critical' : 'warning',
-        title: 'Garbage collection takes much of the time',
-        message: `Garbage collection paused the process for ${(gcShare * 100).toFixed(0)}% of the last ${window}.`,
-        evidence: { metric: 'gcPauseShare', value: gcShare, threshold: 0.1, window, windowMs },
-        action:
-          'allocate less on hot paths (reuse buffers, avoid large temporary arrays) or raise --max-old-space-size',
       });
     }
   }
@@ -223,6 +126,62 @@ export function runtimeRecommendations(input: {
       },
       action:
         'free space, move backupDir to a larger disk, or keep fewer backups (backupRetention)',
+    });
+  }
+  return out;
+}
+
+/**
+ * The event loop blocked and GC pressure, judged over the window: how often
+ * it happened, the worst and when.
+ */
+function windowRecommendations(w: RuntimeWindowSummary, t: ResolvedThresholds): Recommendation[] {
+  const out: Recommendation[] = [];
+  const window = windowLabel(w.windowMs);
+  const span = formatMinutes(w.windowMs);
+  const blocked = loopBlockedInWindow(w);
+  if (blocked !== undefined) {
+    const { by, count, worst } = blocked;
+    const when = formatTimeOfDay(worst.at);
+    out.push({
+      id: 'event-loop-blocked',
+      severity: by === 'max' && worst.ms >= 10 * t.eventLoopMaxMs ? 'critical' : 'warning',
+      title: 'The event loop is blocked',
+      message:
+        by === 'median'
+          ? `The event loop was delayed at the median in ${count} sampling interval(s) of the last ${span}, worst ${formatMs(worst.ms)} at ${when}: synchronous work holds up every request.`
+          : `The event loop was blocked ${count} time(s) in the last ${span}, worst ${formatMs(worst.ms)} at ${when}: every request waited that long.`,
+      evidence: {
+        metric: by === 'median' ? 'eventLoopDelayP50Ms' : 'eventLoopDelayMaxMs',
+        value: worst.ms,
+        threshold: blocked.threshold,
+        window,
+        windowMs: w.windowMs,
+        count,
+        at: worst.at,
+      },
+      action:
+        'profile with node --cpu-prof; move large JSON, crypto or loops off the request path (worker threads, streaming, batching)',
+    });
+  }
+  const gc = w.gc.worstInterval;
+  if (gc !== null && gc.share >= 0.1) {
+    const seconds = (gc.intervalMs / 1000).toFixed(0);
+    out.push({
+      id: 'gc-pressure',
+      severity: gc.share >= 0.25 ? 'critical' : 'warning',
+      title: 'Garbage collection takes much of the time',
+      message: `Garbage collection paused the process for ${(gc.share * 100).toFixed(0)}% of ${seconds} s at ${formatTimeOfDay(gc.at)}, the worst in the last ${span} (${(w.gc.share * 100).toFixed(1)}% over the window).`,
+      evidence: {
+        metric: 'gcPauseShare',
+        value: gc.share,
+        threshold: 0.1,
+        window,
+        windowMs: w.windowMs,
+        at: gc.at,
+      },
+      action:
+        'allocate less on hot paths (reuse buffers, avoid large temporary arrays) or raise --max-old-space-size',
     });
   }
   return out;

@@ -1,4 +1,4 @@
-import type { Recommendation } from '../targets/index.js';
+import type { Recommendation } from '../core/index.js';
 import type { OperationRecoveryStats, RecoveryStats } from './recovery.js';
 
 /** What the report shows of recovery. */

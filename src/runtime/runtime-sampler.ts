@@ -8,55 +8,9 @@ import {
   type RecordableHistogram,
 } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import { checkNumber } from '../core/index.js';
-
-/** Pause time and count of one kind of garbage collection over a sample. */
-export interface GcFigures {
-  count: number;
-  pauseMs: number;
-}
-
-/** One reading of the process's vitals; figures over an interval cover the last one. */
-export interface RuntimeVitals {
-  /** ISO time of the reading. */
-  sampledAt: string;
-  /** Length of the interval the rates and delays cover, ms. */
-  intervalMs: number;
-  memory: {
-    rssBytes: number;
-    heapUsedBytes: number;
-    heapTotalBytes: number;
-    /** V8's heap size limit. */
-    heapLimitBytes: number;
-    externalBytes: number;
-    arrayBuffersBytes: number;
-    /** Heap used right after each of the last major collections, oldest first (at most 30). */
-    heapAfterGcBytes: number[];
-  };
-  /**
-   * Event-loop delay over the interval (reset every interval), ms: how late
-   * a 100 ms probe timer fired — under a millisecond on a free-running loop.
-   */
-  eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
-  /** Fraction 0..1 of the interval the event loop was busy. */
-  eventLoopUtilization: number;
-  /** Garbage-collection pauses over the interval, by kind. */
-  gc: { major: GcFigures; minor: GcFigures; incremental: GcFigures; weakcb: GcFigures };
-  /** CPU time over the interval as a percentage of one core (user + system). */
-  cpuPercent: number;
-  /** Handles and requests keeping the loop alive, by type (`process.getActiveResourcesInfo`). */
-  activeResources: Record<string, number>;
-  /** Free space of the backup directory's file system; `null` until read or when unreadable. */
-  disk: { path: string; freeBytes: number; totalBytes: number } | null;
-  /**
-   * What taking the readings costs: time spent in them over wall time, % of
-   * one core. The lag probe's own timer is not included; the health bench
-   * measures the whole.
-   */
-  samplingCpuPercent: number;
-  /** Time the last sample took, ms. */
-  lastSampleMs: number;
-}
+import { type Clock, checkNumber } from '../core/index.js';
+import { type RuntimeVitals, usToMs, zeroGc } from './runtime-vitals.js';
+import { RuntimeWindow, type RuntimeWindowSummary } from './runtime-window.js';
 
 /** Options of a {@link RuntimeSampler}. */
 export interface RuntimeSamplerOptions {
@@ -66,6 +20,16 @@ export interface RuntimeSamplerOptions {
   diskPath?: string;
   /** Called after each reading (e.g. to record capacity counts); a throw is ignored. */
   onSample?: (vitals: RuntimeVitals) => void;
+  /** The sliding window the figures are also kept over (the operations' window). @defaultValue 10 */
+  windowMinutes?: number;
+  /** @defaultValue 1 */
+  sliceMinutes?: number;
+  /** A lag-probe reading at or over this counts as a block of the event loop. @defaultValue 100 */
+  blockThresholdMs?: number;
+  /** An interval whose median event-loop delay is at or over this counts as delayed. @defaultValue 10 */
+  delayedMedianMs?: number;
+  /** Time source of the window's slices. @defaultValue `performance.now()` */
+  clock?: Clock;
 }
 
 const GC_KINDS: Record<number, keyof RuntimeVitals['gc']> = {
@@ -140,15 +104,6 @@ export function sharedProbes(): { subscribers: number; running: boolean } {
   return { subscribers: probes.subscribers.size, running: probes.timer !== undefined };
 }
 
-function zeroGc(): RuntimeVitals['gc'] {
-  return {
-    major: { count: 0, pauseMs: 0 },
-    minor: { count: 0, pauseMs: 0 },
-    incremental: { count: 0, pauseMs: 0 },
-    weakcb: { count: 0, pauseMs: 0 },
-  };
-}
-
 /**
  * Samples the process's vitals on an unref'd timer: memory, event-loop delay
  * (P50/P99/max per interval) and utilisation, GC pauses by kind, CPU, active
@@ -178,6 +133,7 @@ export class RuntimeSampler {
   #disk: RuntimeVitals['disk'] = null;
   #diskPending = false;
   readonly #history: RuntimeVitals[] = [];
+  readonly #window: RuntimeWindow;
 
   /** @throws RangeError naming an invalid option */
   constructor(options: RuntimeSamplerOptions = {}) {
@@ -185,6 +141,17 @@ export class RuntimeSampler {
     this.intervalMs = checkNumber(options.intervalMs ?? 1_000, 'runtime.intervalMs', LAG_PERIOD_MS);
     this.#diskPath = options.diskPath;
     this.#onSample = options.onSample;
+    this.#window = new RuntimeWindow({
+      ...(options.windowMinutes === undefined ? {} : { windowMinutes: options.windowMinutes }),
+      ...(options.sliceMinutes === undefined ? {} : { sliceMinutes: options.sliceMinutes }),
+      ...(options.blockThresholdMs === undefined
+        ? {}
+        : { blockThresholdMs: options.blockThresholdMs }),
+      ...(options.delayedMedianMs === undefined
+        ? {}
+        : { delayedMedianMs: options.delayedMedianMs }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
   }
 
   /** True while sampling. */
@@ -197,9 +164,14 @@ export class RuntimeSampler {
     if (this.#timer !== undefined) return;
     const delay = createHistogram();
     this.#delay = delay;
+    const window = this.#window;
     this.#subscriber = {
-      lag: (us) => delay.record(us),
+      lag: (us) => {
+        delay.record(us);
+        window.lag(us / 1000);
+      },
       gc: (kind, pauseMs, heapBytes) => {
+        window.gc(kind, pauseMs, heapBytes);
         this.#gc[kind].count++;
         this.#gc[kind].pauseMs += pauseMs;
         if (heapBytes !== undefined) {
@@ -233,6 +205,16 @@ export class RuntimeSampler {
     return this.#latest;
   }
 
+  /**
+   * The figures over the sliding window (the operations' window): event-loop
+   * blocks with the worst and its time, delay percentiles, GC pauses and the
+   * heap after GC, per slice and in all. What the report judges; `latest()`
+   * is the last interval alone.
+   */
+  window(): RuntimeWindowSummary {
+    return this.#window.summary();
+  }
+
   /** The last readings, oldest first (at most 120). */
   history(): readonly RuntimeVitals[] {
     return this.#history;
@@ -254,11 +236,14 @@ export class RuntimeSampler {
       const cpu = process.cpuUsage(this.#cpu);
       this.#cpu = process.cpuUsage();
       const d = this.#delay;
-      const ms = (us: number) => (Number.isFinite(us) && us > 1 ? us / 1000 : 0);
       const eventLoopDelay =
         d.count === 0
           ? { p50Ms: 0, p99Ms: 0, maxMs: 0 }
-          : { p50Ms: ms(d.percentile(50)), p99Ms: ms(d.percentile(99)), maxMs: ms(d.max) };
+          : {
+              p50Ms: usToMs(d.percentile(50)),
+              p99Ms: usToMs(d.percentile(99)),
+              maxMs: usToMs(d.max),
+            };
       d.reset();
       const activeResources: Record<string, number> = {};
       for (const r of process.getActiveResourcesInfo()) {
@@ -294,6 +279,7 @@ export class RuntimeSampler {
       vitals.lastSampleMs = took;
       vitals.samplingCpuPercent = (this.#samplingMs / Math.max(1, started - this.#startedAt)) * 100;
       this.#latest = vitals;
+      this.#window.interval(vitals);
       this.#history.push(vitals);
       if (this.#history.length > 120) this.#history.shift();
       try {

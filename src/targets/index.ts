@@ -1,22 +1,10 @@
-export type {
-  CapacityFinding,
-  Evidence,
-  MetricOverflowFinding,
-  Recommendation,
-  RuleInput,
-  Severity,
-} from './recommendations.js';
-export {
-  FEW_CALLS,
-  formatMinutes,
-  formatMs,
-  judged,
-  recommend,
-  windowLabel,
-} from './recommendations.js';
-export type { OperationReport, PerformanceReport, ReportInput, Violation } from './report.js';
-export { buildReport, findViolations } from './report.js';
+export type { Evidence, Recommendation, Severity } from '../core/index.js';
+export { formatMinutes, formatMs, windowLabel } from '../core/index.js';
+export type { CapacityFinding, MetricOverflowFinding, RuleInput } from './recommendations.js';
+export { FEW_CALLS, judged, recommend } from './recommendations.js';
 export type { Slo, SloOptions, SloStatus } from './slo.js';
 export { defineSlo, sloStatus } from './slo.js';
 export type { ResolvedTarget, Target, TargetPercentile, TargetsOptions } from './targets.js';
 export { DEFAULT_TARGET, Targets } from './targets.js';
+export type { Violation } from './violations.js';
+export { findViolations } from './violations.js';

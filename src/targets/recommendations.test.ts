@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OperationRegistry } from '../metrics/index.js';
+import { buildReport } from '../report/index.js';
 import { type CapacityFinding, type MetricOverflowFinding, recommend } from './recommendations.js';
-import { buildReport } from './report.js';
 import { defineSlo, type SloStatus, sloStatus } from './slo.js';
 import { Targets } from './targets.js';
 

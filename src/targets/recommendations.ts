@@ -1,32 +1,14 @@
+import {
+  bySeverity,
+  formatMinutes,
+  formatMs,
+  formatPercent as pct,
+  type Recommendation,
+  windowLabel,
+} from '../core/index.js';
 import type { OperationOverflow, OperationStats, OperationsSnapshot } from '../metrics/index.js';
 import type { SloStatus } from './slo.js';
 import type { ResolvedTarget, Targets } from './targets.js';
-
-/** How urgent a recommendation is. */
-export type Severity = 'info' | 'warning' | 'critical';
-
-/** The measurement a recommendation rests on. */
-export interface Evidence {
-  metric: string;
-  value: number;
-  threshold: number;
-  /** Window the value was measured over: `'10m'`, `'lifetime'`, or `'now'` for a point-in-time count. */
-  window: string;
-  /** The same window in ms; `null` for lifetime or a point-in-time count. */
-  windowMs: number | null;
-  operation?: string;
-}
-
-/** One recommendation: stable `id` (rule, plus subject), what was seen, what to do. */
-export interface Recommendation {
-  id: string;
-  severity: Severity;
-  title: string;
-  /** The sentence shown in `recommendations`. */
-  message: string;
-  evidence: Evidence;
-  action: string;
-}
 
 /** A capacity resource as the report sees it. */
 export interface CapacityFinding {
@@ -57,27 +39,7 @@ export interface RuleInput {
 
 const MAX_PER_RULE = 5;
 
-/** The `window` label of evidence measured over `windowMs` (`null`: lifetime). */
-export function windowLabel(windowMs: number | null): string {
-  if (windowMs === null) return 'lifetime';
-  const minutes = windowMs / 60_000;
-  return Number.isInteger(minutes) ? `${minutes}m` : `${windowMs / 1000}s`;
-}
-
 const NOW = { window: 'now', windowMs: null } as const;
-
-/** Formats a duration for a sentence. */
-export function formatMs(ms: number): string {
-  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms >= 100) return `${ms.toFixed(0)} ms`;
-  if (ms >= 1) return `${ms.toFixed(1)} ms`;
-  return `${ms.toFixed(3)} ms`;
-}
-
-function pct(f: number): string {
-  const p = f * 100;
-  return `${p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
-}
 
 const ACTION_BY_KIND: Record<string, string> = {
   db: 'check the query plan (missing index, N+1 queries), batch writes and keep transactions short',
@@ -252,13 +214,6 @@ function capacity(findings: readonly CapacityFinding[]): Recommendation[] {
     }));
 }
 
-/** A span of minutes or hours for a sentence: `38 min`, `5 h` (at least 1 min). */
-export function formatMinutes(ms: number): string {
-  return ms >= 7_200_000
-    ? `${Math.round(ms / 3_600_000)} h`
-    : `${Math.max(1, Math.round(ms / 60_000))} min`;
-}
-
 /** Below this many calls in the window, figures are reported as provisional. */
 export const FEW_CALLS = 20;
 
@@ -294,9 +249,6 @@ function notEnoughData(input: RuleInput): Recommendation[] {
   ];
 }
 
-/** Sort key of severities: most severe first. */
-export const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
-
 /** Runs every rule; most severe first. Each id appears once. */
 export function recommend(input: RuleInput): Recommendation[] {
   const judgedOps = judged(input.snapshot, input.targets);
@@ -309,5 +261,5 @@ export function recommend(input: RuleInput): Recommendation[] {
     ...metricOverflow(input.metricOverflows),
     ...notEnoughData(input),
   ];
-  return all.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  return bySeverity(all);
 }

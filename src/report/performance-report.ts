@@ -1,39 +1,28 @@
+import { bySeverity, type Recommendation } from '../core/index.js';
 import type {
   AggregateStats,
   KindStats,
   OperationStats,
   OperationsSnapshot,
 } from '../metrics/index.js';
-import type { RecoveryFinding } from '../recovery/recommendations.js';
+import type { RecoveryFinding } from '../recovery/index.js';
+import type { RuntimeWindowSummary } from '../runtime/index.js';
 import {
   type CapacityFinding,
-  judged,
+  findViolations,
   type MetricOverflowFinding,
-  type Recommendation,
+  type ResolvedTarget,
   recommend,
-  SEVERITY_ORDER,
-  type Severity,
-} from './recommendations.js';
-import type { SloStatus } from './slo.js';
-import type { ResolvedTarget, Targets } from './targets.js';
+  type SloStatus,
+  type Targets,
+  type Violation,
+} from '../targets/index.js';
 
 /** One operation in the report: its figures, its target and the verdict. */
 export interface OperationReport extends OperationStats {
   target: ResolvedTarget;
   /** `null` while the operation has fewer calls than `target.minSamples`. */
   meetingTarget: boolean | null;
-}
-
-/** A target that is not met. */
-export interface Violation {
-  /** `null` for an SLO over all operations. */
-  operation: string | null;
-  metric: string;
-  value: number;
-  threshold: number;
-  severity: Severity;
-  /** Set for SLO violations. */
-  slo?: string;
 }
 
 /** The performance report (seed: `get_performance_report`). */
@@ -53,12 +42,17 @@ export interface PerformanceReport {
   capacity: CapacityFinding[];
   /** What error recovery did; `null` when the report was built without it. */
   recovery: RecoveryFinding | null;
+  /**
+   * The process over the window (event-loop blocks with the worst and its
+   * time, delay, GC, heap after GC); `null` when sampling is off.
+   */
+  runtime: RuntimeWindowSummary | null;
   /** One sentence per recommendation, most severe first (seed: `recommendations`). */
   recommendations: string[];
   recommendationDetails: Recommendation[];
 }
 
-/** Everything a report is built from. */
+/** Everything a report is built from: each capability's findings, as plain data. */
 export interface ReportInput {
   snapshot: OperationsSnapshot;
   targets: Targets;
@@ -68,53 +62,13 @@ export interface ReportInput {
   generatedAt: Date;
   /** Recovery's figures and recommendations, merged into the report's. */
   recovery?: { finding: RecoveryFinding; recommendations: readonly Recommendation[] };
+  /** The runtime window's figures. */
+  runtime?: RuntimeWindowSummary;
   /** More recommendations to merge (runtime, backups, capacity trends). */
   extraRecommendations?: readonly Recommendation[];
 }
 
-/** The targets and SLOs that are not met, per operation and SLO. */
-export function findViolations(
-  snapshot: OperationsSnapshot,
-  targets: Targets,
-  slos: readonly SloStatus[],
-): Violation[] {
-  const violations: Violation[] = [];
-  for (const [op, t] of judged(snapshot, targets)) {
-    if (op[t.metric] > t.latencyMs) {
-      violations.push({
-        operation: op.name,
-        metric: t.metric,
-        value: op[t.metric],
-        threshold: t.latencyMs,
-        severity: op[t.metric] > 2 * t.latencyMs ? 'critical' : 'warning',
-      });
-    }
-    if (op.errorRate > t.maxErrorRate) {
-      violations.push({
-        operation: op.name,
-        metric: 'errorRate',
-        value: op.errorRate,
-        threshold: t.maxErrorRate,
-        severity: op.errorRate >= 0.1 ? 'critical' : 'warning',
-      });
-    }
-  }
-  for (const s of slos) {
-    if (!s.meetingObjective) {
-      violations.push({
-        operation: s.operation,
-        metric: 'errorBudgetRemaining',
-        value: s.errorBudgetRemaining,
-        threshold: 0,
-        severity: 'critical',
-        slo: s.name,
-      });
-    }
-  }
-  return violations;
-}
-
-/** Judges every operation and SLO and gathers the recommendations. */
+/** Judges every operation and SLO and gathers the recommendations, most severe first. */
 export function buildReport(input: ReportInput): PerformanceReport {
   const { snapshot, targets } = input;
   const violations = findViolations(snapshot, targets, input.slos);
@@ -128,11 +82,11 @@ export function buildReport(input: ReportInput): PerformanceReport {
       meetingTarget: op.count < target.minSamples ? null : !failing.has(op.name),
     };
   });
-  const details = [
+  const details = bySeverity([
     ...recommend(input),
     ...(input.recovery?.recommendations ?? []),
     ...(input.extraRecommendations ?? []),
-  ].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  ]);
   return {
     generatedAt: input.generatedAt.toISOString(),
     windowMs: snapshot.windowMs,
@@ -144,6 +98,7 @@ export function buildReport(input: ReportInput): PerformanceReport {
     slos: [...input.slos],
     capacity: [...input.capacity],
     recovery: input.recovery?.finding ?? null,
+    runtime: input.runtime ?? null,
     recommendations: details.map((r) => r.message),
     recommendationDetails: details,
   };
