@@ -26,6 +26,7 @@ describe('the published package', () => {
     expect(typeof (await import('keel/recovery')).Recovery).toBe('function');
     expect(typeof (await import('keel/runtime')).RuntimeSampler).toBe('function');
     expect(typeof (await import('keel/health')).HealthChecks).toBe('function');
+    expect(typeof (await import('keel/report')).buildReport).toBe('function');
     expect(typeof (await import('keel/core')).systemClock.now()).toBe('number');
   });
 
