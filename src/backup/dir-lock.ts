@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type * as nodeFs from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { BackupFs } from './backup-store.js';
+
+/** The file-system calls the lock makes; inject faulty ones in tests. */
+export type DirLockFs = Pick<typeof nodeFs, 'open' | 'readFile' | 'rename' | 'stat' | 'unlink'>;
 
 /** Name of the lock file in a backup directory. */
 export const LOCK_FILE = '.keel-backup.lock';
@@ -45,7 +48,7 @@ export function alive(pid: number): boolean {
  */
 export async function acquireDirLock(
   dir: string,
-  fs: BackupFs,
+  fs: DirLockFs,
   options: DirLockOptions = {},
 ): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
@@ -103,7 +106,7 @@ export async function acquireDirLock(
 /** A lock file that stays unreadable this long was left half-written by a crash. */
 const UNREADABLE_STALE_MS = 10_000;
 
-async function unreadableFor(fs: BackupFs, path: string, ms: number): Promise<boolean> {
+async function unreadableFor(fs: DirLockFs, path: string, ms: number): Promise<boolean> {
   try {
     return Date.now() - (await fs.stat(path)).mtimeMs > ms;
   } catch {
@@ -111,7 +114,7 @@ async function unreadableFor(fs: BackupFs, path: string, ms: number): Promise<bo
   }
 }
 
-async function readOwner(fs: BackupFs, path: string): Promise<Owner | undefined> {
+async function readOwner(fs: DirLockFs, path: string): Promise<Owner | undefined> {
   try {
     const o = JSON.parse(await fs.readFile(path, 'utf8')) as Partial<Owner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.at === 'number') {
@@ -124,7 +127,7 @@ async function readOwner(fs: BackupFs, path: string): Promise<Owner | undefined>
 }
 
 /** Moves a stale lock away atomically; puts it back if another process renewed it meanwhile. */
-async function takeOver(fs: BackupFs, path: string, stale: Owner | undefined): Promise<void> {
+async function takeOver(fs: DirLockFs, path: string, stale: Owner | undefined): Promise<void> {
   const aside = `${path}.${randomBytes(4).toString('hex')}.stale`;
   try {
     await fs.rename(path, aside);

@@ -176,7 +176,7 @@ export class OperationRegistry {
       o.forEachPart(sel, sum);
     }
     const acc = new StatsAccumulator();
-    acc.addOperation(op, sel);
+    op.forEachPart(sel, acc.visit);
     return { name: op.name, kind: op.kind, ...acc.stats(sel, grand) };
   }
 
@@ -189,7 +189,7 @@ export class OperationRegistry {
     for (const op of this.#all()) {
       op.rotate();
       one.reset();
-      one.addOperation(op, sel);
+      op.forEachPart(sel, one.visit);
       let kind = kinds.get(op.kind);
       if (kind === undefined) {
         kind = { acc: new StatsAccumulator(), operations: 0 };

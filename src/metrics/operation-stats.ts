@@ -1,4 +1,3 @@
-import type { Operation } from './operation.js';
 import { Sketch } from './sketch.js';
 
 /** Figures of one operation over a window. Durations in ms; `errorRate` is a fraction 0..1. */
@@ -84,11 +83,6 @@ export class StatsAccumulator {
     this.#parts++;
   }
 
-  /** Adds the parts of `op` that `sel` covers. */
-  addOperation(op: Operation, sel: WindowSelection): void {
-    op.forEachPart(sel, this.#visit);
-  }
-
   /** Adds everything another accumulator holds. */
   addAll(other: StatsAccumulator): void {
     const s = other.#current();
@@ -104,7 +98,8 @@ export class StatsAccumulator {
     return this.#current()?.sum ?? 0;
   }
 
-  readonly #visit = (sketch: Sketch, failed: boolean): void => this.add(sketch, failed);
+  /** {@link add}, bound: the visitor to pass to `Operation.forEachPart`. */
+  readonly visit = (sketch: Sketch, failed: boolean): void => this.add(sketch, failed);
 
   #current(): Sketch | undefined {
     return this.#parts === 0 ? undefined : (this.#single ?? this.all);

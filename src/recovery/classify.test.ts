@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TimeoutError } from '../core/index.js';
 import { classifyFailure, errorTypeOf, safeMessage } from './classify.js';
-import { backoffSchedule } from './recovery.js';
+import { backoffSchedule } from './run-policy.js';
 
 const err = (props: Record<string, unknown>, name = 'Error') =>
   Object.assign(Object.assign(new Error('x'), { name }), props);

@@ -1,3 +1,4 @@
+export type { RunContext } from './attempt-context.js';
 export type {
   Admission,
   BreakerOptions,
@@ -21,17 +22,14 @@ export type {
 export { HandlerRegistry } from './handlers.js';
 export type { RecoveryFinding } from './recommendations.js';
 export { giveUps, recoveryFinding, recoveryRecommendations } from './recommendations.js';
+export type { RecoveryOptions } from './recovery.js';
+export { Recovery } from './recovery.js';
+export type { GaveUpEvent, RecoveredEvent } from './recovery-events.js';
 export type {
   ErrorTypeStats,
-  Fallback,
-  GaveUpEvent,
   OperationRecoveryStats,
   RecentError,
-  RecoveredEvent,
-  RecoveryOptions,
   RecoveryStats,
-  RetryOptions,
-  RunContext,
-  RunPolicy,
-} from './recovery.js';
-export { backoffSchedule, Recovery } from './recovery.js';
+} from './recovery-statistics.js';
+export type { Fallback, RetryOptions, RunPolicy } from './run-policy.js';
+export { backoffSchedule } from './run-policy.js';
