@@ -1,5 +1,5 @@
 import type { Recommendation } from '../core/index.js';
-import type { OperationRecoveryStats, RecoveryStats } from './recovery.js';
+import type { OperationRecoveryStats, RecoveryStats } from './recovery-statistics.js';
 
 /** What the report shows of recovery. */
 export interface RecoveryFinding {

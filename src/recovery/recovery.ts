@@ -25,9 +25,6 @@ import {
 import { RunPipeline } from './run-pipeline.js';
 import { checkPolicy, type RunPolicy } from './run-policy.js';
 
-// recommendations.ts reads these from this module.
-export type { OperationRecoveryStats, RecoveryStats } from './recovery-statistics.js';
-
 /** Options of {@link Recovery}. */
 export interface RecoveryOptions {
   /** Breaker states saved by `breakerStates()` before a restart, by operation. */
