@@ -5,7 +5,8 @@ import {
   type ResourceOptions,
   SessionTracker,
 } from './capacity/index.js';
-import { type Clock, systemClock } from './core/index.js';
+import { type Clock, keelVersion, systemClock } from './core/index.js';
+import { PrometheusExporter } from './export/index.js';
 import {
   builtInChecks,
   HealthChecks,
@@ -33,6 +34,7 @@ export interface MonitorParts {
   runtime: RuntimeSampler;
   thresholds: ResolvedThresholds;
   reporter: Reporter;
+  prometheus: PrometheusExporter;
 }
 
 /** What the parts need from the facade. */
@@ -127,7 +129,22 @@ export function createParts(options: PerformanceMonitorOptions, hooks: MonitorHo
   for (const [name, check, group] of builtInChecks(reporter.healthSource(), thresholds)) {
     health.registerBuiltIn(name, check, group);
   }
+  const prometheus = new PrometheusExporter({
+    operations: () => operations.all(),
+    operationsOverflow: () => operations.overflow(),
+    targetLatencies: () => targets.latencies(),
+    customMetrics: () => metrics.collect(),
+    capacity: () => capacity.list(),
+    sessions: () => sessions.stats(),
+    backups: () => backups.stats(),
+    recovery: () => recovery.stats(),
+    runtime: () => runtime.latest(),
+    runtimeTotals: () => runtime.totals(),
+    health: () => health.latest(),
+    version: keelVersion(),
+  });
   return {
+    prometheus,
     clock,
     operations,
     metrics,

@@ -11,7 +11,16 @@ import type {
 } from './backup/index.js';
 import type { CapacityTracker, SessionAttributes, SessionTracker } from './capacity/index.js';
 import { type Clock, checkCount, checkDurationMs } from './core/index.js';
+import type { PrometheusExporter } from './export/index.js';
 import type { CheckGroup, HealthChecks, HealthStatus } from './health/index.js';
+import {
+  createHandler,
+  type HttpHandlerOptions,
+  type KeelRequestHandler,
+  type KeelServer,
+  type ServeOptions,
+  serve,
+} from './http/index.js';
 import type {
   MetricRegistry,
   Operation,
@@ -90,6 +99,10 @@ export class PerformanceMonitor implements AsyncDisposable {
   readonly health: HealthChecks;
   /** Process vitals, sampled every second (option `runtime`). */
   readonly runtime: RuntimeSampler;
+  /** Everything as Prometheus text or OpenMetrics (what `GET /metrics` serves). */
+  readonly prometheus: PrometheusExporter;
+  readonly #servers = new Set<KeelServer>();
+  readonly #handlers = new Set<KeelRequestHandler>();
   readonly #reporter: Reporter;
   readonly #clock: Clock;
   readonly #injectedClock: boolean;
@@ -119,6 +132,7 @@ export class PerformanceMonitor implements AsyncDisposable {
     this.recovery = parts.recovery;
     this.health = parts.health;
     this.runtime = parts.runtime;
+    this.prometheus = parts.prometheus;
     this.#reporter = parts.reporter;
     this.#clock = parts.clock;
     for (const slo of options.slos ?? []) this.addSlo(slo);
@@ -463,6 +477,43 @@ export class PerformanceMonitor implements AsyncDisposable {
     return this.#reporter.systemHealth(this.health.latest());
   }
 
+  // ---- HTTP -----------------------------------------------------------------
+
+  /**
+   * Starts Keel's HTTP server (`node:http`): `/metrics`, `/health`,
+   * `/health/live`, `/health/ready`, `/api/report`, `/api/operations`,
+   * `/api/backups`, `/api/events`, and, with a token, `POST /api/backups` and
+   * `POST /api/backups/:id/restore`. Binds to 127.0.0.1 by default; a public
+   * host needs a token (or `allowUnauthenticated`). Closed by {@link close}.
+   * @example
+   * const server = await monitor.serve({ port: 9464, token: process.env.KEEL_TOKEN });
+   * console.log(`metrics on ${server.url}/metrics`);
+   * @throws RangeError or TypeError for bad options; Error for a public host without a token, or when the port is taken
+   */
+  async serve(options?: ServeOptions): Promise<KeelServer> {
+    const server = await serve(this, options);
+    this.#servers.add(server);
+    const close = server.close;
+    return Object.assign(server, {
+      close: () => {
+        this.#servers.delete(server);
+        return close();
+      },
+    });
+  }
+
+  /**
+   * The same routes as a handler to mount in your own server; paths it does
+   * not serve go to `next` (Express/Connect) or get 404.
+   * @example
+   * app.use(monitor.httpHandler({ prefix: '/keel', token }));
+   */
+  httpHandler(options?: HttpHandlerOptions): KeelRequestHandler {
+    const handler = createHandler(this, options);
+    this.#handlers.add(handler);
+    return handler;
+  }
+
   // ---- lifecycle ------------------------------------------------------------
 
   /** True once {@link close} was called. */
@@ -474,6 +525,8 @@ export class PerformanceMonitor implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const h of this.#handlers) h.close();
+    await Promise.all([...this.#servers].map((server) => server.close()));
     await this.backups.stop();
     this.runtime.stop();
     this.operations.close();

@@ -274,6 +274,24 @@ export class BackupService {
    * Backs `data` up now (after any backup already running).
    * @throws the failure, after recording it (ENOSPC, a value JSON cannot hold, …)
    */
+  /** True once {@link start} was given the provider of the app's state. */
+  get hasProvider(): boolean {
+    return this.#provider !== undefined;
+  }
+
+  /**
+   * Backs the app's state up now through the provider of {@link start} (e.g.
+   * "back up now" on the dashboard); counts as a backup of the app's state.
+   * @throws Error when no provider was given; the backup's error when it fails (also recorded)
+   */
+  async backupNow(reason = 'on-demand'): Promise<BackupInfo> {
+    const provider = this.#provider;
+    if (provider === undefined) {
+      throw new Error('no backup provider: call startBackupService(provider) first');
+    }
+    return this.#attempt(provider, reason, undefined, true);
+  }
+
   async backup(data: unknown, reason = 'manual'): Promise<BackupInfo> {
     return this.#attempt(() => data, reason);
   }
@@ -435,11 +453,12 @@ export class BackupService {
     provider: BackupProvider,
     reason: string,
     contentType?: ContentType,
+    ofState = reason === 'scheduled' || reason === 'final',
   ): Promise<BackupInfo> {
     const previous = this.#running ?? Promise.resolve();
     const run = previous
       .catch(() => undefined)
-      .then(() => this.#run(provider, reason, contentType));
+      .then(() => this.#run(provider, reason, contentType, ofState));
     this.#running = run;
     const clear = () => {
       if (this.#running === run) this.#running = undefined;
@@ -452,6 +471,7 @@ export class BackupService {
     provider: BackupProvider,
     reason: string,
     contentType: ContentType | undefined,
+    ofState: boolean,
   ): Promise<BackupInfo> {
     const startedAt = this.#now();
     const started = performance.now();
@@ -469,8 +489,8 @@ export class BackupService {
       });
       this.#streaks.set(contentType ?? 'application/json', 0);
       if (contentType === undefined) this.#lastSuccess = startedAt;
-      // Only the app's own state (scheduled or final backups) clears the activity mark.
-      if (reason === 'scheduled' || reason === 'final') {
+      // Only the app's own state (scheduled, final or on-demand backups) clears the activity mark.
+      if (ofState) {
         this.#backedUpActivity = activity;
         this.#pendingSinceMs = undefined;
       }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { keelVersion } from '../core/index.js';
 import { backupCommand } from './backup.js';
 import { runDemo } from './demo.js';
 import { parseDuration } from './duration.js';
@@ -22,11 +22,6 @@ Options:
   -h, --help     show this help
   -v, --version  show Keel's version
 `;
-
-function version(): string {
-  const url = new URL('../../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
 
 async function demo(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -82,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       return backupCommand(rest, process.stdout, process.stderr);
     case '-v':
     case '--version':
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(`${keelVersion()}\n`);
       return 0;
     case undefined:
     case '-h':

@@ -36,3 +36,4 @@ export {
   describe,
   MAX_NAME_LENGTH,
 } from './validate.js';
+export { keelVersion } from './version.js';

@@ -31,6 +31,8 @@ export type {
   ValueSeriesSnapshot,
 } from './custom-series-store.js';
 export { MAX_LABEL_VALUE_LENGTH, OVERFLOW_LABEL_VALUE } from './custom-series-store.js';
+export type { FixedBounds, LifetimeBuckets } from './lifetime-buckets.js';
+export { fixedBounds, LifetimeBucketsReader } from './lifetime-buckets.js';
 export type { WindowSlot } from './operation.js';
 export { Operation, OperationTimer } from './operation.js';
 export type {

@@ -155,6 +155,12 @@ export class OperationRegistry {
     return name === OVERFLOW_OPERATION ? this.#overflow : this.#byName.get(name);
   }
 
+  /** Every operation (`_other` last, once used). */
+  *all(): IterableIterator<Operation> {
+    yield* this.#byName.values();
+    if (this.#overflow !== undefined) yield this.#overflow;
+  }
+
   /** Names of all operations. */
   names(): string[] {
     const names = [...this.#byName.keys()];

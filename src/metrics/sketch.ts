@@ -328,6 +328,31 @@ export class Sketch {
     return total;
   }
 
+  /**
+   * Adds to `out[j]` how many values were at most `bounds[j]`, for ascending
+   * bounds, in one pass (as {@link countAtMost} for each, bucket resolution):
+   * the cumulative buckets of a fixed-bound histogram.
+   */
+  addCountsAtMost(bounds: readonly number[], out: Float64Array): void {
+    const n = this.count;
+    if (n === 0) return;
+    const counts = this.counts;
+    let i = 0;
+    let total = 0;
+    for (let j = 0; j < bounds.length; j++) {
+      const bound = bounds[j]!;
+      if (bound < this.min) continue;
+      if (bound >= this.max) {
+        out[j]! += n;
+        continue;
+      }
+      const v = Math.min(Math.max(bound, this.minValue), this.maxValue);
+      const last = Math.min(bucketKey(v) - this.offset, counts.length - 1);
+      for (; i <= last; i++) total += counts[i]!;
+      out[j]! += total;
+    }
+  }
+
   /** Bytes held by the bucket array. */
   get bucketBytes(): number {
     return this.counts.byteLength;

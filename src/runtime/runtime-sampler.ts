@@ -215,6 +215,11 @@ export class RuntimeSampler {
     return this.#window.summary();
   }
 
+  /** Blocks of the event loop and GC pauses by kind since the sampler was made (they only grow). */
+  totals(): { blocks: number; gc: RuntimeVitals['gc'] } {
+    return this.#window.totals();
+  }
+
   /** The last readings, oldest first (at most 120). */
   history(): readonly RuntimeVitals[] {
     return this.#history;

@@ -124,6 +124,7 @@ export class RuntimeWindow {
   readonly #clock: Clock;
   readonly #now: () => number;
   #version = 0;
+  readonly #totals = { blocks: 0, gc: zeroGc() };
   #cached: { version: number; index: number; summary: RuntimeWindowSummary } | undefined;
 
   /** @throws RangeError naming an invalid option */
@@ -191,6 +192,7 @@ export class RuntimeWindow {
     s.lag.record(Math.max(1, Math.round(ms * 1000)));
     if (ms >= this.blockThresholdMs) {
       s.blocks++;
+      this.#totals.blocks++;
       if (s.worstBlock === undefined || ms > s.worstBlock.ms) {
         s.worstBlock = { ms, at: this.#now() };
       }
@@ -203,6 +205,8 @@ export class RuntimeWindow {
     const s = this.#current();
     s.gc[kind].count++;
     s.gc[kind].pauseMs += pauseMs;
+    this.#totals.gc[kind].count++;
+    this.#totals.gc[kind].pauseMs += pauseMs;
     if (heapBytes !== undefined) {
       const h = s.heapAfterGc;
       if (h === undefined)
@@ -235,6 +239,13 @@ export class RuntimeWindow {
       s.worstGc = { share, pauseMs, intervalMs: v.intervalMs, at };
     }
     this.#version++;
+  }
+
+  /** Counts since the window was made (for counters that only grow): blocks, GC by kind. */
+  totals(): { blocks: number; gc: RuntimeVitals['gc'] } {
+    const gc = zeroGc();
+    for (const kind of GC_KINDS) add(gc[kind], this.#totals.gc[kind]);
+    return { blocks: this.#totals.blocks, gc };
   }
 
   /** The figures over the window (recomputed only after a new reading or when the window moved). */

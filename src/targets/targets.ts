@@ -108,6 +108,13 @@ export class Targets {
     return resolved;
   }
 
+  /** The distinct latency targets (ms) of the default and every override, ascending. */
+  latencies(): number[] {
+    const all = new Set([this.default.latencyMs]);
+    for (const t of this.#byName.values()) all.add(t.latencyMs);
+    return [...all].sort((a, b) => a - b);
+  }
+
   /** Grows with every change of a target: cached verdicts compare it. */
   get version(): number {
     return this.#version;
