@@ -5,6 +5,7 @@
 
 import { backupSuite } from './backup/suite.js';
 import { healthSuite } from './health/suite.js';
+import { httpSuite } from './http/suite.js';
 import type { Suite } from './lib/suite.js';
 import { metricsSuite } from './metrics/index.js';
 import { recoverySuite } from './recovery/suite.js';
@@ -14,6 +15,7 @@ const SUITES: Readonly<Record<string, Suite>> = {
   [backupSuite.name]: backupSuite,
   [recoverySuite.name]: recoverySuite,
   [healthSuite.name]: healthSuite,
+  [httpSuite.name]: httpSuite,
 };
 
 function usage(problem: string): string {

@@ -85,6 +85,7 @@ export class PrometheusExporter {
   readonly #reader = new LifetimeBucketsReader();
   readonly #blocks = new WeakMap<Operation, OperationBlock>();
   #bounds: { key: string; bounds: FixedBounds; les: string[] } | undefined;
+  #lastHealth: { at: number; report: HealthReport } | undefined;
 
   /** @throws RangeError for a bad bucket bound or chunk */
   constructor(sources: ExportSources, options: PrometheusExporterOptions = {}) {
@@ -126,27 +127,25 @@ export class PrometheusExporter {
 
   async #operations(w: ExpositionWriter): Promise<void> {
     const { bounds, les } = this.#currentBounds();
-    const histograms: string[] = [];
-    const errors: string[] = [];
+    const blocks: OperationBlock[] = [];
     let n = 0;
     for (const op of this.#s.operations()) {
-      const block = this.#block(op, bounds, les, w.format);
-      histograms.push(block.histogram);
-      errors.push(block.errors);
+      blocks.push(this.#block(op, bounds, les, w.format));
       if (++n % this.#chunk === 0) await yieldToLoop();
     }
+    // The blocks go into the exposition as they are: one join at the end, no copy before.
     w.family(
       'keel_operation_duration_seconds',
       'histogram',
       'Duration of each timed operation since start, in seconds.',
     );
-    w.raw(histograms.join(''));
+    for (const b of blocks) w.raw(b.histogram);
     w.family(
       'keel_operation_errors',
       'counter',
       'Calls of each timed operation that failed, since start.',
     );
-    w.raw(errors.join(''));
+    for (const b of blocks) w.raw(b.errors);
     const overflow = this.#s.operationsOverflow();
     w.family(
       'keel_operation_names_rejected',
@@ -408,8 +407,17 @@ export class PrometheusExporter {
     }
   }
 
+  /** The health report, read at most once a second (a read judges every operation). */
+  #healthReport(): HealthReport {
+    const now = performance.now();
+    if (this.#lastHealth === undefined || now - this.#lastHealth.at >= 1_000) {
+      this.#lastHealth = { at: now, report: this.#s.health() };
+    }
+    return this.#lastHealth.report;
+  }
+
   #health(w: ExpositionWriter): void {
-    const h = this.#s.health();
+    const h = this.#healthReport();
     w.family('keel_health_status', 'stateset', 'Overall health (1 for the current status).');
     for (const s of HEALTH_STATES) {
       w.sample('keel_health_status', labelSet([['keel_health_status', s]]), h.status === s ? 1 : 0);
@@ -468,10 +476,11 @@ function histogramText(b: LifetimeBuckets, les: readonly string[]): string {
     ['kind', b.kind],
   ]);
   const prefix = `keel_operation_duration_seconds_bucket${labels.slice(0, -1)},le="`;
-  let out = '';
-  for (let j = 0; j < les.length; j++) out += `${prefix}${les[j]}"} ${b.buckets[j]}\n`;
-  out += `${prefix}+Inf"} ${b.count}\n`;
-  out += `keel_operation_duration_seconds_sum${labels} ${formatValue(b.sumMs / 1000)}\n`;
-  out += `keel_operation_duration_seconds_count${labels} ${b.count}\n`;
-  return out;
+  // Joined, not concatenated: a flat string, so the exposition's final join only copies it.
+  const lines: string[] = [];
+  for (let j = 0; j < les.length; j++) lines.push(`${prefix}${les[j]}"} ${b.buckets[j]}\n`);
+  lines.push(`${prefix}+Inf"} ${b.count}\n`);
+  lines.push(`keel_operation_duration_seconds_sum${labels} ${formatValue(b.sumMs / 1000)}\n`);
+  lines.push(`keel_operation_duration_seconds_count${labels} ${b.count}\n`);
+  return lines.join('');
 }
