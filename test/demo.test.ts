@@ -47,16 +47,42 @@ describe('keel demo', () => {
     const backupDir = await mkdtemp(join(tmpdir(), 'keel-demo-'));
     const child = spawn(
       process.execPath,
-      [cli, 'demo', '--duration', '2s', '--refresh', '500ms', '--backup-dir', backupDir],
+      [
+        cli,
+        'demo',
+        '--duration',
+        '3s',
+        '--refresh',
+        '500ms',
+        '--backup-dir',
+        backupDir,
+        '--port',
+        '0',
+      ],
       {
         cwd: root,
         env: { ...process.env, NO_COLOR: '1' },
       },
     );
-    const { code, out, err } = await collect(child);
+    const result = collect(child);
+    // The demo prints where Keel serves; /metrics answers while it runs.
+    const url = await new Promise<string>((resolve) => {
+      let seen = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        seen += d.toString();
+        const m = /Keel serves (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(seen);
+        if (m !== null) resolve(m[1]!);
+      });
+    });
+    const metrics = await fetch(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(
+      /^keel_operation_duration_seconds_count\{operation="post_transaction"/m,
+    );
+    const { code, out, err } = await result;
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(out).toContain('Runs for 2 s');
+    expect(out).toContain('Runs for 3 s');
     // The table refreshed while the demo ran, before the final report.
     expect(out.indexOf('Keel last 10 min')).toBeLessThan(out.indexOf('Final performance report'));
     expectFinalReport(out);
@@ -72,7 +98,7 @@ describe('keel demo', () => {
     const backupDir = await mkdtemp(join(tmpdir(), 'keel-demo-'));
     const child = spawn(
       process.execPath,
-      [cli, 'demo', '--refresh', '10s', '--backup-dir', backupDir],
+      [cli, 'demo', '--refresh', '10s', '--backup-dir', backupDir, '--no-serve'],
       {
         cwd: root,
       },
@@ -96,6 +122,7 @@ describe('keel demo', () => {
     [['demo', '--duration', 'soon'], /--duration must look like 500ms, 10s, 2m or 1h/],
     [['demo', '--duration', '1000h'], /--duration must be at most 24 days/],
     [['demo', '--users', '0'], /--users must be an integer/],
+    [['demo', '--port', 'http'], /--port must be an integer from 0 to 65535/],
     [['demo', '--bogus'], /Unknown option/],
     [['nope'], /unknown command "nope"/],
   ])('rejects %j with a clear message', async (args, message) => {

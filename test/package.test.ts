@@ -27,6 +27,8 @@ describe('the published package', () => {
     expect(typeof (await import('keel/runtime')).RuntimeSampler).toBe('function');
     expect(typeof (await import('keel/health')).HealthChecks).toBe('function');
     expect(typeof (await import('keel/report')).buildReport).toBe('function');
+    expect(typeof (await import('keel/export')).PrometheusExporter).toBe('function');
+    expect(typeof (await import('keel/http')).serve).toBe('function');
     expect(typeof (await import('keel/core')).systemClock.now()).toBe('number');
   });
 

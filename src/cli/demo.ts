@@ -16,6 +16,8 @@ export interface DemoOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean };
   /** Where the demo's backups go. @defaultValue 'keel-data/backups' */
   backupDir?: string;
+  /** Port of Keel's HTTP server on 127.0.0.1 (0: any free one; `null`: no server). @defaultValue 9464 */
+  port?: number | null;
   style: Style;
 }
 
@@ -49,8 +51,22 @@ export async function runDemo(options: DemoOptions): Promise<PerformanceReport> 
   };
   out.write(
     `Keel demo: a bookkeeping service under load (${options.concurrency ?? 8} users). ` +
-      `${options.durationMs === undefined ? 'Ctrl-C to stop.' : `Runs for ${options.durationMs / 1000} s.`}\n\n`,
+      `${options.durationMs === undefined ? 'Ctrl-C to stop.' : `Runs for ${options.durationMs / 1000} s.`}\n`,
   );
+  const port = options.port === undefined ? 9464 : options.port;
+  if (port !== null) {
+    try {
+      const server = await monitor.serve({ port });
+      out.write(
+        `Keel serves ${server.url}/metrics (Prometheus), ${server.url}/health and ${server.url}/api/report\n\n`,
+      );
+    } catch (error) {
+      const busy = (error as { code?: unknown }).code === 'EADDRINUSE';
+      out.write(
+        `Keel could not serve on 127.0.0.1:${port}${busy ? ' (the port is in use)' : ''}: pass --port <n>, or --port 0 for any free port\n\n`,
+      );
+    }
+  } else out.write('\n');
   const timer = setInterval(draw, options.refreshMs ?? 1000);
   try {
     const summary = await runLoad({

@@ -14,6 +14,8 @@ Commands:
              --users <n>         simulated users (default 8)
              --refresh <time>    table refresh period (default 1s)
              --backup-dir <dir>  where the demo backs its state up (default keel-data/backups)
+             --port <n>          Keel's HTTP server on 127.0.0.1 (default 9464; 0: any free port)
+             --no-serve          no HTTP server
              --no-color          plain text
   backup     list | verify | restore | prune the backups in --dir <dir>
              (keel backup --help for the options)
@@ -31,6 +33,8 @@ async function demo(args: string[]): Promise<number> {
       users: { type: 'string' },
       refresh: { type: 'string' },
       'backup-dir': { type: 'string' },
+      port: { type: 'string' },
+      'no-serve': { type: 'boolean' },
       'no-color': { type: 'boolean' },
     },
     strict: true,
@@ -38,6 +42,10 @@ async function demo(args: string[]): Promise<number> {
   const users = values.users === undefined ? 8 : Number(values.users);
   if (!Number.isSafeInteger(users) || users < 1 || users > 1000) {
     throw new RangeError(`--users must be an integer from 1 to 1000, got "${values.users}"`);
+  }
+  const port = values.port === undefined ? 9464 : Number(values.port);
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
   }
   const controller = new AbortController();
   let interrupts = 0;
@@ -55,6 +63,7 @@ async function demo(args: string[]): Promise<number> {
       refreshMs: values.refresh === undefined ? 1000 : parseDuration(values.refresh, '--refresh'),
       concurrency: users,
       ...(values['backup-dir'] === undefined ? {} : { backupDir: values['backup-dir'] }),
+      port: values['no-serve'] === true ? null : port,
       signal: controller.signal,
       out: process.stdout,
       style: {
