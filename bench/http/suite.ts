@@ -88,6 +88,33 @@ async function renderMs(
   return median(samples);
 }
 
+/**
+ * The longest the event loop waited while one render ran (values recorded
+ * before it, outside the timing): how long a request arriving meanwhile
+ * would have been held up. A 1 ms timer notes how late it fires.
+ */
+async function renderStallMs(c: Contender, reps: number, random: () => number): Promise<number> {
+  const samples: number[] = [];
+  let k = 0;
+  for (let r = 0; r < reps; r++) {
+    for (let j = 0; j < LIVE_VALUES; j++) c.record(k++ * 31, 20 * Math.exp(random()));
+    let worst = 0;
+    let last = performance.now();
+    const probe = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    last = performance.now();
+    await c.render();
+    worst = Math.max(worst, performance.now() - last);
+    clearInterval(probe);
+    samples.push(worst);
+  }
+  return median(samples);
+}
+
 /** `/metrics` served by `node:http` under autocannon (in a worker thread), with live recording. */
 async function underLoad(
   c: Contender,
@@ -144,6 +171,7 @@ export const httpSuite: Suite = {
       log(`http: ${c.name}: render`);
       const changed = await renderMs(c, reps, LIVE_VALUES, random);
       const unchanged = await renderMs(c, reps, 0, random);
+      const stall = await renderStallMs(c, reps, random);
       const text = await c.render();
       log(`http: ${c.name}: /metrics under load for ${seconds} s`);
       const load = await underLoad(c, seconds, random);
@@ -153,6 +181,7 @@ export const httpSuite: Suite = {
         requestsPerSec: Math.round(load.requestsPerSec * 10) / 10,
         p99LatencyMs: load.p99LatencyMs,
         renderMsUnchanged: Math.round(unchanged * 100) / 100,
+        renderStallMs: Math.round(stall * 100) / 100,
         bodyBytes: Buffer.byteLength(text),
       });
       await c.close();
@@ -184,6 +213,7 @@ export const httpSuite: Suite = {
           'implementation',
           'renderMs',
           'unchanged',
+          'loop stall ms',
           'requests/s',
           'vs prom-client',
           'p99 ms',
@@ -193,6 +223,7 @@ export const httpSuite: Suite = {
           r.name,
           fmt(num(r, 'renderMs'), 2),
           fmt(num(r, 'renderMsUnchanged'), 2),
+          fmt(num(r, 'renderStallMs'), 2),
           fmt(num(r, 'requestsPerSec'), 1),
           ratio(num(r, 'requestsPerSec'), base === undefined ? null : num(base, 'requestsPerSec')),
           fmt(num(r, 'p99LatencyMs'), 0),
