@@ -5,34 +5,19 @@ import {
   type ResourceOptions,
   SessionTracker,
 } from './capacity/index.js';
-import { type Clock, keelVersion, systemClock } from './core/index.js';
+import { keelVersion, systemClock } from './core/index.js';
 import { PrometheusExporter } from './export/index.js';
-import {
-  builtInChecks,
-  HealthChecks,
-  type ResolvedThresholds,
-  resolveThresholds,
-} from './health/index.js';
+import { builtInChecks, HealthChecks, resolveThresholds } from './health/index.js';
 import { MetricRegistry, OperationRegistry } from './metrics/index.js';
 import type { MonitorCapacityOptions, PerformanceMonitorOptions } from './monitor-options.js';
 import { Recovery } from './recovery/index.js';
-import { Reporter } from './report/index.js';
+import { Reporter, type ReportSources } from './report/index.js';
 import { RuntimeSampler } from './runtime/index.js';
 import { type SloStatus, Targets } from './targets/index.js';
 
 /** One of each part of a monitor, wired together. */
-export interface MonitorParts {
-  clock: Clock;
-  operations: OperationRegistry;
-  metrics: MetricRegistry;
-  targets: Targets;
-  capacity: CapacityTracker;
-  sessions: SessionTracker;
-  backups: BackupService;
-  recovery: Recovery;
+export interface MonitorParts extends Omit<ReportSources, 'slos'> {
   health: HealthChecks;
-  runtime: RuntimeSampler;
-  thresholds: ResolvedThresholds;
   reporter: Reporter;
   prometheus: PrometheusExporter;
 }
@@ -112,7 +97,7 @@ export function createParts(options: PerformanceMonitorOptions, hooks: MonitorHo
       ? {}
       : { minFreeBytes: options.backupMinFreeBytes }),
   });
-  reporter = new Reporter({
+  const parts = {
     clock,
     operations,
     metrics,
@@ -123,8 +108,8 @@ export function createParts(options: PerformanceMonitorOptions, hooks: MonitorHo
     recovery,
     runtime,
     thresholds,
-    slos: hooks.slos,
-  });
+  };
+  reporter = new Reporter({ ...parts, slos: hooks.slos });
   const health = new HealthChecks(clock);
   for (const [name, check, group] of builtInChecks(reporter.healthSource(), thresholds)) {
     health.registerBuiltIn(name, check, group);
@@ -143,21 +128,7 @@ export function createParts(options: PerformanceMonitorOptions, hooks: MonitorHo
     health: () => health.latest(),
     version: keelVersion(),
   });
-  return {
-    prometheus,
-    clock,
-    operations,
-    metrics,
-    targets,
-    capacity,
-    sessions,
-    backups,
-    recovery,
-    health,
-    runtime,
-    thresholds,
-    reporter,
-  };
+  return { ...parts, health, reporter, prometheus };
 }
 
 /** The seed's two limits, overridable field by field, and any other resources. */
