@@ -2,6 +2,7 @@ import { PerformanceMonitor } from '../../src/index.js';
 import { type Operation, OperationRegistry } from '../../src/metrics/index.js';
 import { gcAvailable, repeat, settledMemory } from '../lib/measure.js';
 import type { Contender, ExtrasContext, OperationFigures, Target } from './contender.js';
+import { timeReads } from './time-reads.js';
 
 class KeelTarget implements Target {
   readonly #registry = new OperationRegistry();
@@ -108,16 +109,30 @@ async function keelExtras(ctx: ExtrasContext): Promise<Record<string, number | n
   const total = m * ctx.valuesPerManyName;
   for (let i = 0; i < total; i++) ops[i % m]!.record(values[i % values.length]!);
   let sink = 0;
-  const reportUs1000Monitor = await repeat({ reps, warmup }, () => {
-    const t0 = performance.now();
-    const report = monitor.getPerformanceReport();
-    const us = (performance.now() - t0) * 1000;
-    sink += report.recommendations.length;
-    return us;
+  const monitorReads = await timeReads({
+    record: (op, ms) => ops[op]!.record(ms),
+    operations: m,
+    values,
+    firstValue: total,
+    reps,
+    warmup,
+    read: () => {
+      const t0 = performance.now();
+      const report = monitor.getPerformanceReport();
+      const us = (performance.now() - t0) * 1000;
+      sink += report.recommendations.length;
+      return us;
+    },
   });
   await monitor.close();
   if (sink < 0) ctx.log('unreachable');
-  return { recordByNameNs, measureByNameNs, reportUs1000Monitor, ...(await steadyState(ctx)) };
+  return {
+    recordByNameNs,
+    measureByNameNs,
+    reportUs1000Monitor: monitorReads.changedUs,
+    reportUs1000MonitorUnchanged: monitorReads.unchangedUs,
+    ...(await steadyState(ctx)),
+  };
 }
 
 /**
@@ -142,17 +157,27 @@ async function steadyState(ctx: ExtrasContext): Promise<Record<string, number | 
   }
   registry.snapshot(); // a read builds each operation's merged closed slices: count them too
   const after = await settledMemory();
-  const reportUs1000Steady = await repeat({ reps: ctx.reps, warmup: ctx.warmup }, () => {
-    const t0 = performance.now();
-    registry.snapshot();
-    return (performance.now() - t0) * 1000;
+  // Recorded into the current slice (the clock stands still), which a read merges with the closed ones.
+  const steadyReads = await timeReads({
+    record: (op, ms) => ops[op]!.record(ms),
+    operations: ops.length,
+    values: ctx.values,
+    firstValue: v,
+    reps: ctx.reps,
+    warmup: ctx.warmup,
+    read: () => {
+      const t0 = performance.now();
+      registry.snapshot();
+      return (performance.now() - t0) * 1000;
+    },
   });
   registry.close();
   return {
     bytesPerOperationSteady: gcAvailable
       ? Math.round((after.heapAndExternal - before.heapAndExternal) / ops.length)
       : null,
-    reportUs1000Steady,
+    reportUs1000Steady: steadyReads.changedUs,
+    reportUs1000SteadyUnchanged: steadyReads.unchangedUs,
   };
 }
 

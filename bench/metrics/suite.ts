@@ -4,8 +4,9 @@ import { logNormalSample } from '../lib/prng.js';
 import { nearestRank } from '../lib/quantile.js';
 import type { Figure, ResultRow, Suite, SuiteContext, SuiteResult } from '../lib/suite.js';
 import { fmt, formatTable, ratio } from '../lib/table.js';
-import type { Contender, ExtrasContext, Target } from './contender.js';
+import type { Contender, ExtrasContext, OperationFigures, Target } from './contender.js';
 import { CONTENDERS } from './contenders.js';
+import { timeReads, VALUES_BETWEEN_READS } from './time-reads.js';
 
 /** Sizes of one run; `--quick` divides the big ones by 10 for a smoke run. */
 interface Sizes {
@@ -99,10 +100,31 @@ interface Phase {
   log(message: string): void;
 }
 
-/** bytesPerOperation and reportUs1000, on one structure of 1,000 operations. */
-async function memoryAndReport(
+/** False, with a warning, when a report lacks an operation or a value recorded so far. */
+function reportIsComplete(
   p: Phase,
-): Promise<{ bytes: number | null; rssBytes: number | null; reportUs: number }> {
+  figures: readonly OperationFigures[],
+  expected: number,
+): boolean {
+  const total = figures.reduce((sum, f) => sum + f.count, 0);
+  if (figures.length === p.sizes.manyOperations && total === expected) return true;
+  p.log(
+    `WARNING ${p.contender.name}: report has ${figures.length} ops / ${total} values, expected ${expected}`,
+  );
+  return false;
+}
+
+/**
+ * bytesPerOperation, then reportUs1000 and reportUs1000Unchanged, on one
+ * structure of 1,000 operations. Memory is read before any report, so neither
+ * what a read keeps nor the values recorded between reads count in it.
+ */
+async function memoryAndReport(p: Phase): Promise<{
+  bytes: number | null;
+  rssBytes: number | null;
+  reportUs: number;
+  reportUsUnchanged: number;
+}> {
   const { contender: c, sizes } = p;
   p.log(`${c.name}: memory (${sizes.manyOperations} ops x ${sizes.valuesPerManyOperation} values)`);
   const before = await settledMemory();
@@ -113,26 +135,28 @@ async function memoryAndReport(
   const bytes = per(after.heapAndExternal - before.heapAndExternal);
   const rssBytes = per(after.rss - before.rss);
 
-  p.log(`${c.name}: report over ${sizes.manyOperations} operations`);
-  const expected = sizes.manyOperations * sizes.valuesPerManyOperation;
-  let checked = false;
-  const reportUs = await repeat(sizes, async () => {
-    const t0 = performance.now();
-    const figures = await target.report();
-    const us = (performance.now() - t0) * 1000;
-    if (!checked) {
-      checked = true;
-      const total = figures.reduce((sum, f) => sum + f.count, 0);
-      if (figures.length !== sizes.manyOperations || total !== expected) {
-        p.log(
-          `WARNING ${c.name}: report has ${figures.length} ops / ${total} values, expected ${expected}`,
-        );
-      }
-    }
-    return us;
+  const filled = sizes.manyOperations * sizes.valuesPerManyOperation;
+  p.log(
+    `${c.name}: report over ${sizes.manyOperations} operations, after ${VALUES_BETWEEN_READS} new values and unchanged`,
+  );
+  let warned = false;
+  const reads = await timeReads({
+    record: (op, ms) => target.record(op, ms),
+    operations: sizes.manyOperations,
+    values: p.values,
+    firstValue: filled,
+    reps: sizes.reps,
+    warmup: sizes.warmup,
+    read: async (recorded) => {
+      const t0 = performance.now();
+      const figures = await target.report();
+      const us = (performance.now() - t0) * 1000;
+      if (!warned) warned = !reportIsComplete(p, figures, filled + recorded); // warn once
+      return us;
+    },
   });
   await target.close();
-  return { bytes, rssBytes, reportUs };
+  return { bytes, rssBytes, reportUs: reads.changedUs, reportUsUnchanged: reads.unchangedUs };
 }
 
 /** recordNs (median of reps, fresh structure each) and the quantile errors of the last one. */
@@ -224,6 +248,7 @@ async function runContender(
     p99RelError: roundSignificant(rec.p99RelError),
     bytesPerOperation: round(p.contender.memory === 'native' ? mem.rssBytes : mem.bytes, 0),
     reportUs1000: round(mem.reportUs, 1),
+    reportUs1000Unchanged: round(mem.reportUsUnchanged, 1),
     p50RelError: roundSignificant(rec.p50RelError),
     memorySource: p.contender.memory === 'native' ? 'rss' : 'heap+external',
     heapExternalBytesPerOperation: round(mem.bytes, 0),
@@ -296,13 +321,18 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
         reps: 1,
         method:
           'heapUsed+external settled (gc() x2 + 10 ms, until stable within 16 KiB) before; build + fill; settled again after; (after-before)/operations. external includes ArrayBuffers and WebAssembly memory (which grows in pages and never shrinks).',
+        reads: `read before any report: the ${VALUES_BETWEEN_READS} values per repetition recorded between report reads, and what reads keep (Keel: each operation's last figures), are not counted`,
         nativeMethod:
           'rows with memorySource "rss" keep their storage in native (malloc) memory that heapUsed/external do not see; their bytesPerOperation is the RSS delta (resident pages only). rssBytesPerOperation is given for every row but is noisy for V8-heap structures.',
       },
       report: {
         operations: sizes.manyOperations,
-        structure: 'the memory structure',
+        structure: 'the memory structure, after its memory was read',
         figures: 'count, mean, P50, P95, P99, max per operation (max null where the API has none)',
+        valuesBetweenReads: VALUES_BETWEEN_READS,
+        reportUs1000: `per repetition (after a full GC), ${VALUES_BETWEEN_READS} values recorded untimed, one into every ${sizes.manyOperations / VALUES_BETWEEN_READS}th operation starting at operation (repetition mod ${sizes.manyOperations / VALUES_BETWEEN_READS}), so a different tenth of the operations changes each time; the same operations and values for every contender; then one timed read`,
+        reportUs1000Unchanged:
+          'in the same repetition, after a full GC, a second timed read with nothing recorded since the first',
       },
       accuracy:
         'worst relative error over the operations vs the exact nearest-rank quantile of the values each operation received',
@@ -338,6 +368,8 @@ function format(result: SuiteResult): string {
     'vs keel',
     'report µs (1k ops)',
     'vs keel',
+    'unchanged µs',
+    'vs keel',
   ];
   const rows = result.results.map((r) => [
     r.name,
@@ -350,22 +382,29 @@ function format(result: SuiteResult): string {
     ratio(num(r, 'bytesPerOperation'), b('bytesPerOperation')),
     fmt(num(r, 'reportUs1000')),
     ratio(num(r, 'reportUs1000'), b('reportUs1000')),
+    fmt(num(r, 'reportUs1000Unchanged')),
+    ratio(num(r, 'reportUs1000Unchanged'), b('reportUs1000Unchanged')),
   ]);
   const lines = [
     `metrics suite (${String(result.config.node)}, ratios are implementation / keel)`,
     '',
   ];
   lines.push(formatTable(header, rows));
+  lines.push(
+    '',
+    `report µs: a read of 1,000 operations after ${VALUES_BETWEEN_READS} new values (a different tenth of them each read);`,
+    'unchanged µs: a read with nothing recorded since the previous one',
+  );
   if (base !== undefined) {
     lines.push(
       '',
       'keel by name through PerformanceMonitor:',
       `  recordOperation(name, ms)   ${fmt(b('recordByNameNs'))} ns`,
       `  measureOperation(name, fn)  ${fmt(b('measureByNameNs'))} ns`,
-      `  getPerformanceReport()      ${fmt(b('reportUs1000Monitor'))} µs (1,000 operations)`,
+      `  getPerformanceReport()      ${fmt(b('reportUs1000Monitor'))} µs (1,000 operations), ${fmt(b('reportUs1000MonitorUnchanged'))} µs unchanged`,
       'keel in steady state (all 10 slices of the window filled):',
       `  bytes per operation         ${fmt(b('bytesPerOperationSteady'))}`,
-      `  report µs (1k ops)          ${fmt(b('reportUs1000Steady'))}`,
+      `  report µs (1k ops)          ${fmt(b('reportUs1000Steady'))}, ${fmt(b('reportUs1000SteadyUnchanged'))} unchanged`,
     );
   }
   if (result.results.some((r) => r.memorySource === 'rss')) {
