@@ -20,7 +20,7 @@ import {
   keelFastify,
   keelKoa,
   keelNodeHttp,
-} from '../../src/http/middleware/index.js';
+} from '../../src/http/index.js';
 import { PerformanceMonitor } from '../../src/index.js';
 import { collectGarbage, median } from '../lib/measure.js';
 
