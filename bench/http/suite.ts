@@ -7,6 +7,7 @@ import { type Operation, PerformanceMonitor } from '../../src/index.js';
 import { median } from '../lib/measure.js';
 import type { ResultRow, Suite, SuiteResult } from '../lib/suite.js';
 import { fmt, formatTable, ratio } from '../lib/table.js';
+import { middlewareOverhead } from './middleware.js';
 
 const NAMES = 1_000;
 const KINDS = ['db', 'http', 'app'] as const;
@@ -186,6 +187,13 @@ export const httpSuite: Suite = {
       });
       await c.close();
     }
+    log('http: middleware overhead per request');
+    const overhead = await middlewareOverhead(
+      quick ? { requests: 20_000, reps: 3, warmup: 1 } : {},
+    );
+    for (const o of overhead) {
+      results.push({ name: `middleware ${o.name}`, overheadNs: Math.round(o.overheadNs) });
+    }
     return {
       suite: 'http',
       config: {
@@ -219,16 +227,28 @@ export const httpSuite: Suite = {
           'p99 ms',
           'body KB',
         ],
-        result.results.map((r) => [
-          r.name,
-          fmt(num(r, 'renderMs'), 2),
-          fmt(num(r, 'renderMsUnchanged'), 2),
-          fmt(num(r, 'renderStallMs'), 2),
-          fmt(num(r, 'requestsPerSec'), 1),
-          ratio(num(r, 'requestsPerSec'), base === undefined ? null : num(base, 'requestsPerSec')),
-          fmt(num(r, 'p99LatencyMs'), 0),
-          fmt(num(r, 'bodyBytes') / 1024, 0),
-        ]),
+        result.results
+          .filter((r) => r.overheadNs === undefined)
+          .map((r) => [
+            r.name,
+            fmt(num(r, 'renderMs'), 2),
+            fmt(num(r, 'renderMsUnchanged'), 2),
+            fmt(num(r, 'renderStallMs'), 2),
+            fmt(num(r, 'requestsPerSec'), 1),
+            ratio(
+              num(r, 'requestsPerSec'),
+              base === undefined ? null : num(base, 'requestsPerSec'),
+            ),
+            fmt(num(r, 'p99LatencyMs'), 0),
+            fmt(num(r, 'bodyBytes') / 1024, 0),
+          ]),
+      ),
+      '',
+      formatTable(
+        ['middleware', 'overhead per request (ns)'],
+        result.results
+          .filter((r) => r.overheadNs !== undefined)
+          .map((r) => [r.name, fmt(num(r, 'overheadNs'), 0)]),
       ),
     ].join('\n');
   },
