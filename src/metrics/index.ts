@@ -35,6 +35,8 @@ export type { FixedBounds, LifetimeBuckets } from './lifetime-buckets.js';
 export { fixedBounds, LifetimeBucketsReader } from './lifetime-buckets.js';
 export type { WindowSlot } from './operation.js';
 export { Operation, OperationTimer } from './operation.js';
+export type { OperationDelta } from './operation-deltas.js';
+export { OperationDeltas } from './operation-deltas.js';
 export type {
   OperationOptions,
   OperationOverflow,

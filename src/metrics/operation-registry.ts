@@ -259,7 +259,6 @@ export class OperationRegistry {
     return { total, bad };
   }
 
-  /** Every value recorded since start, over all operations: a cheap activity fingerprint. */
   /**
    * An operation's figures: for the default window, reused from the last
    * snapshot while its counts and the window are unchanged (only throughput,
@@ -294,12 +293,10 @@ export class OperationRegistry {
     return this.#slices.epoch;
   }
 
+  /** Every value recorded since start, over all operations: a cheap activity fingerprint. */
   recordedCount(): number {
     let total = 0;
-    for (const op of this.#all()) {
-      const c = op.current;
-      total += op.closedCount + c.ok.count + (c.failed?.count ?? 0);
-    }
+    for (const op of this.#all()) total += op.recordedCount;
     return total;
   }
 

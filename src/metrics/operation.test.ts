@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OperationRegistry } from './operation-registry.js';
+import { Sketch } from './sketch.js';
 
 function setup() {
   const clock = { t: 1000, now: () => clock.t };
@@ -116,5 +117,33 @@ describe('OperationTimer', () => {
     op.measure(() => 1); // ends in a later slice without any read in between
     expect(ops.stats('work')!.count).toBe(1);
     expect(ops.stats('work', { lifetime: true })!.count).toBe(2);
+  });
+});
+
+describe('Operation.mergeSketches', () => {
+  it("adds another process's values to the current slice: window and lifetime cover them", () => {
+    const { clock, ops, op } = setup();
+    op.record(10);
+    const ok = new Sketch();
+    for (const v of [20, 30]) ok.record(v);
+    const failed = new Sketch();
+    failed.record(400);
+    clock.t += 61_000; // the merge moves to the clock's slice without a read first
+    op.mergeSketches(ok, failed);
+    expect(op.current.epoch).toBe(ops.sliceClock.epoch);
+    expect(op.current.ok.count).toBe(2);
+    expect(ops.stats('work')).toMatchObject({ count: 4, errorCount: 1, minMs: 10, maxMs: 400 });
+    expect(ops.stats('work', { lifetime: true })).toMatchObject({ count: 4, totalMs: 460 });
+    expect(ops.stats('work', { windowMinutes: 1 })).toMatchObject({ count: 3, minMs: 20 });
+  });
+
+  it('refuses sketches of another range and merges nothing', () => {
+    const { ops, op } = setup();
+    const ok = new Sketch();
+    ok.record(5);
+    const odd = new Sketch({ maxValue: 10 });
+    odd.record(5);
+    expect(() => op.mergeSketches(ok, odd)).toThrow(/range/);
+    expect(ops.stats('work')?.count).toBe(0);
   });
 });

@@ -140,6 +140,38 @@ export class Operation {
     return this.#finish(start, success);
   }
 
+  /** Values recorded since the operation was created, merged ones included. */
+  get recordedCount(): number {
+    const c = this.current;
+    return this.closedCount + c.ok.count + (c.failed?.count ?? 0);
+  }
+
+  /**
+   * Adds values recorded elsewhere (another process's or thread's sketches)
+   * to the current slice, as if they were recorded here now: the window, the
+   * lifetime totals and every percentile then cover them, merged exactly.
+   * @throws RangeError when a sketch's value range is not the operation's (nothing is merged)
+   * @example
+   * registry.operation('save', { kind: 'db' }).mergeSketches(Sketch.fromJSON(ok), Sketch.fromJSON(failed));
+   */
+  mergeSketches(ok: Sketch, failed?: Sketch): void {
+    this.#slices.advance(this.#clock.now());
+    this.rotate();
+    const slot = this.current;
+    for (const s of [ok, failed]) {
+      if (s !== undefined && (s.minValue !== slot.ok.minValue || s.maxValue !== slot.ok.maxValue)) {
+        throw new RangeError(
+          `mergeSketches needs sketches of the operation's range [${slot.ok.minValue}, ${slot.ok.maxValue}] ms, got [${s.minValue}, ${s.maxValue}]`,
+        );
+      }
+    }
+    slot.ok.merge(ok);
+    if (failed !== undefined && failed.count > 0) {
+      slot.failed ??= new Sketch();
+      slot.failed.merge(failed);
+    }
+  }
+
   /** @internal calls `visit` for each non-empty sketch `sel` covers, with whether it holds failures. */
   forEachPart(sel: WindowSelection, visit: (sketch: Sketch, failed: boolean) => void): void {
     const current = this.current;

@@ -236,3 +236,64 @@ describe('Sketch', () => {
     expect(() => new Sketch({ minValue: 10, maxValue: 5 })).toThrow(/maxValue/);
   });
 });
+
+describe('Sketch.subtract', () => {
+  const values = fc.array(fc.double({ min: 0, max: 5_000_000, noNaN: true }), { maxLength: 80 });
+
+  it('leaves exactly the values recorded since the earlier state (property)', () => {
+    fc.assert(
+      fc.property(values, values, (before, since) => {
+        const earlier = new Sketch();
+        for (const v of before) earlier.record(v);
+        const now = Sketch.fromJSON(earlier.toJSON());
+        for (const v of since) now.record(v);
+        const expected = new Sketch();
+        for (const v of since) expected.record(v);
+
+        const delta = new Sketch().merge(now).subtract(earlier);
+        const { min, max, sum, ...rest } = delta.toJSON();
+        const { min: _min, max: _max, sum: exactSum, ...exact } = expected.toJSON();
+        // Buckets, count, underflow and overflow exactly.
+        expect(rest).toEqual(exact);
+        expect(sum).toBeCloseTo(exactSum, 3);
+        if (since.length === 0) return;
+        // Bounds: never inside the values, and exact when the extreme is new.
+        expect(delta.min).toBeLessThanOrEqual(expected.min);
+        expect(delta.max).toBeGreaterThanOrEqual(expected.max);
+        expect(delta.min).toBeGreaterThanOrEqual(now.min);
+        expect(delta.max).toBeLessThanOrEqual(now.max);
+        if (expected.min < earlier.min) expect(delta.min).toBe(expected.min);
+        if (expected.max > earlier.max) expect(delta.max).toBe(expected.max);
+        // Within one bucket of the truth unless clamped values remain.
+        if (delta.underflow === 0 && expected.min <= 3_600_000) {
+          expect(delta.min).toBeGreaterThan(expected.min / (1 + 1 / 64));
+        }
+        if (delta.overflow === 0) {
+          // An underflowed value is in the bucket of 0.01 ms.
+          expect(delta.max).toBeLessThan(Math.max(expected.max, 0.01) * (1 + 1 / 64));
+        }
+        expect(min).toBe(delta.min);
+        expect(max).toBe(delta.max);
+      }),
+    );
+  });
+
+  it('empties to a sketch with no values when nothing was recorded since', () => {
+    const s = new Sketch();
+    for (const v of [3, 40, 500]) s.record(v);
+    const delta = new Sketch().merge(s).subtract(s);
+    expect(delta.toJSON()).toEqual(new Sketch().toJSON());
+    expect(delta.min).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('refuses a sketch that is not an earlier state of this one, changing nothing', () => {
+    const a = new Sketch();
+    a.record(10);
+    const b = new Sketch();
+    b.record(900);
+    const before = a.toJSON();
+    expect(() => a.subtract(b)).toThrow(/earlier state/);
+    expect(() => a.subtract(new Sketch({ maxValue: 10 }).merge(b))).toThrow(RangeError);
+    expect(a.toJSON()).toEqual(before);
+  });
+});

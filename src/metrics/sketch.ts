@@ -247,6 +247,68 @@ export class Sketch {
     return this;
   }
 
+  /**
+   * Removes the values of `earlier`, a state this sketch grew from (every
+   * bucket of `earlier` holds at most what this one holds): what is left are
+   * the values recorded since. Bucket counts, count, underflow and overflow
+   * subtract exactly, sum to float rounding. Min and max cannot be known
+   * exactly: they are exact when this sketch's min (max) is not in `earlier`
+   * (the remainder holds the extreme), otherwise the tightest bound the
+   * remaining buckets allow: for values inside the range, min within one
+   * bucket (1/64) below the true one and max within one bucket above it;
+   * this sketch's own min (max) while underflowed (overflowed) values remain.
+   * @throws RangeError when the ranges differ or `earlier` holds values this sketch does not
+   */
+  subtract(earlier: Sketch): this {
+    if (earlier.count === 0) return this;
+    this.#sameRange(earlier);
+    this.#checkContains(earlier);
+    const src = earlier.counts;
+    const shift = earlier.offset - this.offset;
+    const dst = this.counts;
+    for (let i = 0; i < src.length; i++) if (src[i] !== 0) dst[i + shift]! -= src[i]!;
+    const min = this.min;
+    const max = this.max;
+    this.count -= earlier.count;
+    this.underflow -= earlier.underflow;
+    this.overflow -= earlier.overflow;
+    if (this.count === 0) {
+      this.reset();
+      return this;
+    }
+    // Values are positive: a rounding residue never makes the sum negative.
+    this.sum = Math.max(0, this.sum - earlier.sum);
+    let first = 0;
+    let last = dst.length - 1;
+    while (dst[first] === 0) first++;
+    while (dst[last] === 0) last--;
+    if (!(min < earlier.min) && this.underflow === 0) {
+      this.min = Math.max(min, bucketLowerBound(first + this.offset));
+    }
+    if (!(max > earlier.max) && this.overflow === 0) {
+      this.max = Math.min(max, bucketLowerBound(last + this.offset + 1));
+    }
+    return this;
+  }
+
+  #checkContains(earlier: Sketch): void {
+    const src = earlier.counts;
+    const dst = this.counts;
+    const shift = earlier.offset - this.offset;
+    let ok =
+      earlier.count <= this.count &&
+      earlier.underflow <= this.underflow &&
+      earlier.overflow <= this.overflow;
+    for (let i = 0; ok && i < src.length; i++) {
+      if (src[i] !== 0 && !(src[i]! <= (dst[i + shift] ?? 0))) ok = false;
+    }
+    if (!ok) {
+      throw new RangeError(
+        'cannot subtract a sketch that holds values this one does not (pass an earlier state of it)',
+      );
+    }
+  }
+
   /** Moves a 16-bit bucket array to 32 bits after bucket `i` passed 65,535. */
   #widenFrom(i: number): void {
     const wide = Uint32Array.from(this.counts);

@@ -120,7 +120,7 @@ export class PrometheusExporter {
     format: ExpositionFormat,
   ): OperationBlock {
     const cached = this.#blocks.get(op);
-    const count = op.current.ok.count + (op.current.failed?.count ?? 0) + op.closedCount;
+    const count = op.recordedCount;
     // Lifetime figures change only with a new value (a slice change only moves them): the count says.
     if (
       cached !== undefined &&
