@@ -29,6 +29,8 @@ describe('the published package', () => {
     expect(typeof (await import('keel/report')).buildReport).toBe('function');
     expect(typeof (await import('keel/export')).PrometheusExporter).toBe('function');
     expect(typeof (await import('keel/http')).serve).toBe('function');
+    expect(typeof (await import('keel/otel')).OtlpExporter).toBe('function');
+    expect(typeof (await import('keel/cluster')).aggregateWorkers).toBe('function');
     expect(typeof (await import('keel/core')).systemClock.now()).toBe('number');
   });
 
